@@ -1,0 +1,168 @@
+/* ymawky-serve: the ymawky replacement, a thin command-line program over libymawky.
+ *
+ * Serves a directory (default "www") on 127.0.0.1:8080 in the event model (or --model fork, as
+ * ymawky did), prints one Common Log Format line per request on stderr, and exits cleanly on
+ * SIGINT or SIGTERM. */
+#include <ymawky.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static ymk_server *server;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	ymk_server_stop(server); /* async-signal-safe */
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ymawky-serve [options]\n"
+		"  --root DIR              document root (default: www)\n"
+		"  --listen ADDR:PORT      IPv4 A.B.C.D:PORT or [IPv6]:PORT (default: %s)\n"
+		"  --model event|fork      process model (default: event)\n"
+		"  --max-conns N           live connections / children before 503 (default: %d)\n"
+		"  --header-timeout MS     whole request head deadline (default: %d)\n"
+		"  --read-timeout MS       longest silence inside a request (default: %d)\n"
+		"  --keepalive-timeout MS  idle time between requests (default: %d)\n"
+		"  --quiet                 no access log\n"
+		"  --help                  this text\n",
+		YMK_DEFAULT_LISTEN, YMK_DEFAULT_MAX_CONNECTIONS, YMK_DEFAULT_HEADER_TIMEOUT_MS,
+		YMK_DEFAULT_READ_TIMEOUT_MS, YMK_DEFAULT_KEEPALIVE_TIMEOUT_MS);
+}
+
+/* One Common Log Format line per request; a single fprintf so lines from fork children do not
+ * interleave mid-line. */
+static void access_line(const ymk_access_entry *e, void *user)
+{
+	(void)user;
+	char host[INET6_ADDRSTRLEN] = "-";
+	if (e->peer && e->peer->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)e->peer)->sin_addr, host, sizeof host);
+	else if (e->peer && e->peer->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)e->peer)->sin6_addr, host, sizeof host);
+	char when[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S %z", localtime_r(&now, &tm));
+	char bytes[24] = "-";
+	if (e->bytes_sent)
+		snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)e->bytes_sent);
+	if (e->version_minor < 0)
+		fprintf(stderr, "%s - - [%s] \"-\" %d %s\n", host, when, e->status, bytes);
+	else
+		fprintf(stderr, "%s - - [%s] \"%.16s %.512s HTTP/1.%d\" %d %s\n", host, when, e->method,
+			e->target, e->version_minor, e->status, bytes);
+}
+
+static void log_line(enum ymk_log_level level, const char *msg, void *user)
+{
+	(void)user;
+	fprintf(stderr, "ymawky-serve: %s: %s\n",
+		level == YMK_LOG_ERROR ? "error" : level == YMK_LOG_WARN ? "warning" : "info", msg);
+}
+
+static int parse_uint(const char *s, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > 0xffffffffUL || s[0] == '-')
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	ymk_config *cfg;
+	int err = ymk_config_new(&cfg);
+	if (err) {
+		fprintf(stderr, "ymawky-serve: %s\n", ymk_strerror(err));
+		return 1;
+	}
+	const char *root = "www";
+	int quiet = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		unsigned n = 0;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			ymk_config_free(cfg);
+			return 0;
+		} else if (!strcmp(a, "--quiet")) {
+			quiet = 1;
+			continue;
+		}
+		if (!v) {
+			fprintf(stderr, "ymawky-serve: %s needs a value\n", a);
+			usage(stderr);
+			ymk_config_free(cfg);
+			return 2;
+		}
+		i++;
+		if (!strcmp(a, "--root"))
+			root = v;
+		else if (!strcmp(a, "--listen"))
+			err = ymk_config_set_listen(cfg, v);
+		else if (!strcmp(a, "--model"))
+			err = !strcmp(v, "event") ? ymk_config_set_model(cfg, YMK_MODEL_EVENT)
+			    : !strcmp(v, "fork") ? ymk_config_set_model(cfg, YMK_MODEL_FORK)
+						 : ymk_config_set_model(cfg, -1);
+		else if (!strcmp(a, "--max-conns"))
+			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_max_connections(cfg, n);
+		else if (!strcmp(a, "--header-timeout"))
+			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_header_timeout(cfg, n);
+		else if (!strcmp(a, "--read-timeout"))
+			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_read_timeout(cfg, n);
+		else if (!strcmp(a, "--keepalive-timeout"))
+			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_keepalive_timeout(cfg, n);
+		else {
+			fprintf(stderr, "ymawky-serve: unknown option %s\n", a);
+			usage(stderr);
+			ymk_config_free(cfg);
+			return 2;
+		}
+		if (err) {
+			fprintf(stderr, "ymawky-serve: %s %s: %s (%s)\n", a, v, ymk_strerror(err),
+				ymk_config_error(cfg));
+			ymk_config_free(cfg);
+			return 2;
+		}
+	}
+	ymk_config_set_root(cfg, root);
+	ymk_config_set_log(cfg, log_line, NULL);
+	if (!quiet)
+		ymk_config_set_access_log(cfg, access_line, NULL);
+
+	err = ymk_server_new(&server, cfg);
+	if (err) {
+		fprintf(stderr, "ymawky-serve: %s (%s)\n", ymk_strerror(err), ymk_config_error(cfg));
+		ymk_config_free(cfg);
+		return 1;
+	}
+	ymk_config_free(cfg);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	fprintf(stderr, "ymawky-serve: serving %s on port %d\n", root, ymk_server_port(server));
+	err = ymk_server_run(server);
+	ymk_server_free(server);
+	if (err) {
+		fprintf(stderr, "ymawky-serve: %s\n", ymk_strerror(err));
+		return 1;
+	}
+	return 0;
+}

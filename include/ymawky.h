@@ -1,0 +1,295 @@
+/* ymawky.h: the whole public API of libymawky, an embeddable static-file HTTP/1.1 server.
+ *
+ * Read this header top to bottom as the reference manual; docs/ adds guides.
+ *
+ * Shape: build an opaque ymk_config with typed setters (each refuses a bad value at once), create
+ * an opaque ymk_server from it (the server keeps its own copy), run it until ymk_server_stop(),
+ * free it. Requests can be answered by a handler callback, or passed on to the built-in static-file
+ * handler that serves the document root.
+ *
+ * Errors: every function that can fail returns an int: 0 on success, a negative code on failure.
+ * A failed system call passes through as -errno (for example -EADDRINUSE); the library's own codes
+ * are the YMK_E* values below, in a range of their own. ymk_strerror() names any of them.
+ *
+ * Threads: a ymk_config or ymk_server is used from one thread at a time, except ymk_server_stop(),
+ * which any thread or a signal handler may call. Callbacks run in the thread that called
+ * ymk_server_run(); in the fork model they run in the child process serving the connection. */
+#ifndef YMAWKY_H
+#define YMAWKY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(YMK_BUILDING_LIBRARY) && defined(__GNUC__)
+#define YMK_EXPORT __attribute__((visibility("default")))
+#else
+#define YMK_EXPORT
+#endif
+
+/* Version of this header. ymk_version() tells the version of the library actually linked. */
+#define YMK_VERSION_MAJOR 0
+#define YMK_VERSION_MINOR 1
+#define YMK_VERSION_PATCH 0
+
+/* Returns the linked library's version as "MAJOR.MINOR.PATCH" (a static string). */
+YMK_EXPORT const char *ymk_version(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Error codes (negative). Kernel errors are -errno values, which are all above -4096.
+ * ------------------------------------------------------------------------------------------- */
+enum ymk_error {
+	YMK_OK = 0,
+	YMK_EINVAL = -10001,   /* an argument is NULL or out of its documented range */
+	YMK_ENOMEM = -10002,   /* an allocation failed */
+	YMK_ESTATE = -10003,   /* the call is not allowed in the object's current state */
+	YMK_EADDRESS = -10004, /* a listen address could not be parsed */
+	YMK_ENOROOT = -10005,  /* no document root was set and no handler either */
+	YMK_ENOTDIR = -10006,  /* the document root is not a directory */
+	YMK_ERESPONDED = -10007, /* the request was already answered */
+};
+
+/* A short English description of any code this library returns (ymk_error values and -errno).
+ * Never returns NULL; unknown codes give a generic text. */
+YMK_EXPORT const char *ymk_strerror(int err);
+
+/* ---------------------------------------------------------------------------------------------
+ * Defaults. Each limit's default is named; ymawky's own limits where it had one.
+ * ------------------------------------------------------------------------------------------- */
+#define YMK_DEFAULT_LISTEN "127.0.0.1:8080"
+#define YMK_DEFAULT_MAX_REQUEST_LINE 4096    /* bytes; also the longest decoded path (PATH_MAX) */
+#define YMK_DEFAULT_MAX_HEADER_BYTES 8192    /* bytes of the whole request head */
+#define YMK_DEFAULT_MAX_HEADERS 100          /* header lines */
+#define YMK_DEFAULT_MAX_CONNECTIONS 256      /* live connections (event) / live children (fork) */
+#define YMK_DEFAULT_READ_TIMEOUT_MS 10000    /* longest silence while a request is being read */
+#define YMK_DEFAULT_HEADER_TIMEOUT_MS 10000  /* whole head, from its first byte */
+#define YMK_DEFAULT_WRITE_TIMEOUT_MS 10000   /* longest stall while a response is being sent */
+#define YMK_DEFAULT_KEEPALIVE_TIMEOUT_MS 5000 /* idle time between requests on one connection */
+#define YMK_DEFAULT_RETRY_AFTER_S 1          /* Retry-After of the 503 sent past the cap */
+
+/* Upper bounds the setters accept. */
+#define YMK_MAX_HEADERS_LIMIT 256
+#define YMK_MAX_TIMEOUT_MS (24u * 3600u * 1000u)
+
+/* ---------------------------------------------------------------------------------------------
+ * Opaque types
+ * ------------------------------------------------------------------------------------------- */
+typedef struct ymk_config ymk_config;   /* settings; copied by ymk_server_new() */
+typedef struct ymk_server ymk_server;   /* a listening server */
+typedef struct ymk_request ymk_request; /* one request; valid only during the callback that got it */
+
+/* How connections are served. The protocol code is the same in both. */
+enum ymk_model {
+	YMK_MODEL_EVENT = 0, /* default: one non-blocking epoll loop in the calling thread */
+	YMK_MODEL_FORK = 1,  /* a child process per connection, as ymawky did */
+};
+
+/* ---------------------------------------------------------------------------------------------
+ * Callbacks
+ * ------------------------------------------------------------------------------------------- */
+
+/* Returned by a handler to pass the request on to the static-file handler. */
+#define YMK_PASS 1
+
+/* A request handler, called once per request after the head was parsed and the path validated
+ * (a request the library refuses, such as a traversal or a malformed head, never reaches it).
+ * Return 0 after answering with ymk_respond_buffer() or ymk_respond_fd(); YMK_PASS to let the
+ * static-file handler answer; or an HTTP status 400..599 to have the library send its error page.
+ * Any other value, or 0 without an answer, is answered 500.
+ * Runs in the thread that called ymk_server_run(); in the fork model, in the child process. */
+typedef int ymk_handler_fn(ymk_request *req, void *user);
+
+/* A MIME hook: given the request's decoded path (as ymk_request_path() gives it), return a media
+ * type (a string that must stay valid while the server runs) or NULL to use the built-in table.
+ * Runs where the handler runs. */
+typedef const char *ymk_mime_fn(const char *path, void *user);
+
+/* Log levels for ymk_log_fn. */
+enum ymk_log_level {
+	YMK_LOG_ERROR = 0,
+	YMK_LOG_WARN = 1,
+	YMK_LOG_INFO = 2,
+};
+
+/* A diagnostics callback: one line of text without a newline (valid during the call only).
+ * The library never writes to stdout or stderr itself. */
+typedef void ymk_log_fn(enum ymk_log_level level, const char *msg, void *user);
+
+/* What the access-log callback sees of one finished request. Fields are only ever appended;
+ * check `size` (sizeof the struct the library was built with) before reading a newer field.
+ * Every pointer is valid during the call only. */
+typedef struct ymk_access_entry {
+	size_t size;
+	const char *method;     /* as sent, e.g. "GET" ("-" when the request line was unreadable) */
+	const char *target;     /* the raw request-target as sent ("-" when unreadable) */
+	int version_minor;      /* 0 or 1 (HTTP/1.x); -1 when unreadable */
+	int status;             /* the status sent */
+	uint64_t bytes_sent;    /* body bytes sent (headers excluded) */
+	uint64_t duration_us;   /* from the head's first byte to the last byte of the response */
+	const struct sockaddr *peer; /* the client's address */
+	socklen_t peer_len;
+} ymk_access_entry;
+
+/* An access-log callback, called once per finished response (also for 4xx/5xx and 408).
+ * Runs where the handler runs. */
+typedef void ymk_access_fn(const ymk_access_entry *entry, void *user);
+
+/* ---------------------------------------------------------------------------------------------
+ * Configuration
+ * ------------------------------------------------------------------------------------------- */
+
+/* Creates a configuration holding every default (YMK_DEFAULT_*): listen on 127.0.0.1:8080, event
+ * model, no document root, no callbacks. Returns 0, YMK_EINVAL (out is NULL) or YMK_ENOMEM. */
+YMK_EXPORT int ymk_config_new(ymk_config **out);
+
+/* Frees a configuration. NULL is fine. A server created from it is unaffected. */
+YMK_EXPORT void ymk_config_free(ymk_config *cfg);
+
+/* The detail of the last setter that failed on cfg ("" when none failed). Valid until the next
+ * call on cfg. Never NULL for a non-NULL cfg. */
+YMK_EXPORT const char *ymk_config_error(const ymk_config *cfg);
+
+/* The document root served by the static-file handler. The directory is opened by
+ * ymk_server_new(); every file is then opened beneath it, never through a symlink.
+ * Returns 0 or YMK_EINVAL (NULL, empty, or longer than 4095 bytes). */
+YMK_EXPORT int ymk_config_set_root(ymk_config *cfg, const char *dir);
+
+/* The address to listen on: "IPv4:PORT" ("127.0.0.1:8080", "0.0.0.0:0") or "[IPv6]:PORT"
+ * ("[::1]:8080"). Port 0 picks a free port; ymk_server_port() tells which.
+ * Returns 0 or YMK_EADDRESS. */
+YMK_EXPORT int ymk_config_set_listen(ymk_config *cfg, const char *addr);
+
+/* The process model (enum ymk_model). Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_model(ymk_config *cfg, int model);
+
+/* The cap on live connections (event model) or live children (fork model), 1..1000000.
+ * Past it a client gets 503 with Retry-After and the connection is closed. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_max_connections(ymk_config *cfg, unsigned n);
+
+/* The longest request line, and the longest decoded path; longer gets 414. 16..65536.
+ * Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_max_request_line(ymk_config *cfg, size_t bytes);
+
+/* The longest request head (request line + header lines); longer gets 431. Must be at least the
+ * request-line limit + 4; checked again by ymk_server_new(). 64..1048576. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_max_header_bytes(ymk_config *cfg, size_t bytes);
+
+/* The most header lines in one request; more gets 431. 1..YMK_MAX_HEADERS_LIMIT.
+ * Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_max_headers(ymk_config *cfg, unsigned n);
+
+/* Timeouts in milliseconds, each 1..YMK_MAX_TIMEOUT_MS. Returns 0 or YMK_EINVAL.
+ * read:      longest silence while a request head is being read (connection closed; 408 first
+ *            when part of a request had arrived)
+ * header:    the whole head must arrive within this time from its first byte (408, then close):
+ *            the slowloris guard
+ * write:     longest time without progress while a response is sent (connection closed)
+ * keepalive: how long an idle connection is kept between requests (closed silently) */
+YMK_EXPORT int ymk_config_set_read_timeout(ymk_config *cfg, unsigned ms);
+YMK_EXPORT int ymk_config_set_header_timeout(ymk_config *cfg, unsigned ms);
+YMK_EXPORT int ymk_config_set_write_timeout(ymk_config *cfg, unsigned ms);
+YMK_EXPORT int ymk_config_set_keepalive_timeout(ymk_config *cfg, unsigned ms);
+
+/* The request handler and its user pointer; NULL removes it (every request then goes to the
+ * static-file handler). Returns 0 or YMK_EINVAL (cfg NULL). */
+YMK_EXPORT int ymk_config_set_handler(ymk_config *cfg, ymk_handler_fn *fn, void *user);
+
+/* The MIME hook, asked before the built-in table; NULL removes it. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_mime_hook(ymk_config *cfg, ymk_mime_fn *fn, void *user);
+
+/* The diagnostics callback; NULL (the default) discards diagnostics. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_log(ymk_config *cfg, ymk_log_fn *fn, void *user);
+
+/* The access-log callback; NULL (the default) disables it. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_access_log(ymk_config *cfg, ymk_access_fn *fn, void *user);
+
+/* ---------------------------------------------------------------------------------------------
+ * Server lifecycle
+ * ------------------------------------------------------------------------------------------- */
+
+/* Creates a server from a copy of cfg: validates the settings, opens the document root and binds
+ * and listens on the address (so ymk_server_port() is known before ymk_server_run()).
+ * Returns 0 and sets *out; or YMK_EINVAL, YMK_ENOMEM, YMK_ENOROOT, YMK_ENOTDIR, or -errno from the
+ * kernel (-ENOENT for a missing root, -EADDRINUSE, -EACCES...), with the detail in
+ * ymk_config_error(cfg). On failure *out is set to NULL and nothing is left open. */
+YMK_EXPORT int ymk_server_new(ymk_server **out, const ymk_config *cfg);
+
+/* Serves until ymk_server_stop() is called, then returns 0 (or a negative code if the loop
+ * itself failed). In the fork model the children still serving are sent SIGTERM and reaped
+ * before it returns. Call it from one thread; calling it again after it returned serves again. */
+YMK_EXPORT int ymk_server_run(ymk_server *srv);
+
+/* Asks ymk_server_run() to return soon. Safe from any thread and from a signal handler
+ * (it only writes to a pipe or eventfd). Calling it before ymk_server_run() makes the next run
+ * return at once. */
+YMK_EXPORT void ymk_server_stop(ymk_server *srv);
+
+/* The port the server listens on (the real one when port 0 was asked for). */
+YMK_EXPORT int ymk_server_port(const ymk_server *srv);
+
+/* Closes the listener and the root and frees the server. NULL is fine. Must not be called while
+ * ymk_server_run() is running. */
+YMK_EXPORT void ymk_server_free(ymk_server *srv);
+
+/* ---------------------------------------------------------------------------------------------
+ * The request, inside a handler
+ * ------------------------------------------------------------------------------------------- */
+
+/* The method as sent ("GET", "POST", ...). */
+YMK_EXPORT const char *ymk_request_method(const ymk_request *req);
+
+/* The raw request-target as sent, not decoded ("/a%20b.txt?x=1"). */
+YMK_EXPORT const char *ymk_request_target(const ymk_request *req);
+
+/* The decoded, normalised path: always starts with '/', no "." or ".." segments, no empty
+ * segments; ends in '/' when the target's path did ("/docs/"). This is the path the static-file
+ * handler would serve, relative to the root. */
+YMK_EXPORT const char *ymk_request_path(const ymk_request *req);
+
+/* The query string after '?', not decoded, or NULL when the target had none. */
+YMK_EXPORT const char *ymk_request_query(const ymk_request *req);
+
+/* The value of the first header with this name (case-insensitive), leading and trailing blanks
+ * removed, or NULL when absent. */
+YMK_EXPORT const char *ymk_request_header(const ymk_request *req, const char *name);
+
+/* The HTTP minor version: 0 for HTTP/1.0, 1 for HTTP/1.1. */
+YMK_EXPORT int ymk_request_version(const ymk_request *req);
+
+/* The client's address; *len receives its length when len is not NULL. */
+YMK_EXPORT const struct sockaddr *ymk_request_peer(const ymk_request *req, socklen_t *len);
+
+/* ---------------------------------------------------------------------------------------------
+ * Answering, inside a handler (at most one ymk_respond_* per request)
+ * ------------------------------------------------------------------------------------------- */
+
+/* Adds a response header to the answer about to be given. Name must be a token, value must hold
+ * no CR, LF or NUL; the library's own headers (Content-Length, Content-Range, Date, Connection,
+ * Transfer-Encoding) are refused. Returns 0, YMK_EINVAL, YMK_ENOMEM, or YMK_ERESPONDED. */
+YMK_EXPORT int ymk_response_header(ymk_request *req, const char *name, const char *value);
+
+/* Answers with status (200..599, not 1xx, 204 and 304 carry no body) and a copy of body[0..len).
+ * content_type may be NULL ("application/octet-stream"). HEAD gets the same headers and no body;
+ * a 200 answer to GET still honours Range. Returns 0, YMK_EINVAL, YMK_ENOMEM or YMK_ERESPONDED. */
+YMK_EXPORT int ymk_respond_buffer(ymk_request *req, int status, const char *content_type,
+				  const void *body, size_t len);
+
+/* Answers 200 with the regular file open at fd, which the library takes over in every case (it is
+ * closed after sending, or at once on failure). content_type may be NULL (the MIME hook, then the
+ * table, applied to the request path). Last-Modified, ETag, HEAD and Range are applied as for
+ * static files. Returns 0, YMK_EINVAL (not a regular file), -errno, or YMK_ERESPONDED. */
+YMK_EXPORT int ymk_respond_fd(ymk_request *req, int fd, const char *content_type);
+
+/* The built-in media type for a path's extension, or "application/octet-stream". Text types carry
+ * "; charset=utf-8". Never NULL. */
+YMK_EXPORT const char *ymk_mime_lookup(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* YMAWKY_H */

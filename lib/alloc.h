@@ -1,0 +1,20 @@
+/* alloc.h: the library's one door to the heap.
+ *
+ * Only alloc.c calls malloc/realloc/free, so a test can make the Nth allocation fail and check that
+ * every caller turns it into a clean error with nothing leaked. */
+#ifndef YMK_ALLOC_H
+#define YMK_ALLOC_H
+
+#include <stddef.h>
+
+void *ymk__malloc(size_t n);
+void *ymk__calloc(size_t count, size_t size);
+void *ymk__realloc(void *p, size_t n);
+void ymk__free(void *p);
+char *ymk__strdup(const char *s);
+
+/* Test hook: the allocation after `n` more successful ones fails (n = 0: the next one); a negative
+ * n turns failure injection off. Not thread-safe; for unit tests only. */
+void ymk__alloc_fail_after(long n);
+
+#endif

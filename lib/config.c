@@ -1,0 +1,265 @@
+/* config.c: the opaque configuration and its typed setters.
+ *
+ * Each setter checks its value at once and records a precise message, so a bad option is reported
+ * where it is set rather than when the server starts. The ABI is this list of functions: a new
+ * option is a new setter. */
+#include "alloc.h"
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(ymk_config *cfg, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(ymk_config *cfg, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cfg->err, sizeof cfg->err, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static int ok(ymk_config *cfg)
+{
+	cfg->err[0] = '\0';
+	return 0;
+}
+
+/* Parses "A.B.C.D:PORT" or "[v6]:PORT" into a sockaddr. Pure. */
+static int parse_listen(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[64];
+	const char *colon, *port_s;
+
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+		if (!close || close[1] != ':' || (size_t)(close - addr - 1) >= sizeof host)
+			return -1;
+		memcpy(host, addr + 1, (size_t)(close - addr - 1));
+		host[close - addr - 1] = '\0';
+		port_s = close + 2;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon || (size_t)(colon - addr) >= sizeof host || strchr(addr, ':') != colon)
+			return -1;
+		memcpy(host, addr, (size_t)(colon - addr));
+		host[colon - addr] = '\0';
+		port_s = colon + 1;
+	}
+	if (*port_s == '\0' || strlen(port_s) > 5)
+		return -1;
+	unsigned long port = 0;
+	for (const char *p = port_s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	if (port > 65535)
+		return -1;
+
+	memset(ss, 0, sizeof *ss);
+	if (addr[0] == '[') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return -1;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof *s6;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -1;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*len = sizeof *s4;
+	}
+	return 0;
+}
+
+int ymk_config_new(ymk_config **out)
+{
+	if (!out)
+		return YMK_EINVAL;
+	*out = NULL;
+	ymk_config *cfg = ymk__calloc(1, sizeof *cfg);
+	if (!cfg)
+		return YMK_ENOMEM;
+	struct ymk__settings *s = &cfg->s;
+	(void)parse_listen(YMK_DEFAULT_LISTEN, &s->listen_addr, &s->listen_len);
+	s->model = YMK_MODEL_EVENT;
+	s->max_connections = YMK_DEFAULT_MAX_CONNECTIONS;
+	s->max_request_line = YMK_DEFAULT_MAX_REQUEST_LINE;
+	s->max_header_bytes = YMK_DEFAULT_MAX_HEADER_BYTES;
+	s->max_headers = YMK_DEFAULT_MAX_HEADERS;
+	s->read_timeout_ms = YMK_DEFAULT_READ_TIMEOUT_MS;
+	s->header_timeout_ms = YMK_DEFAULT_HEADER_TIMEOUT_MS;
+	s->write_timeout_ms = YMK_DEFAULT_WRITE_TIMEOUT_MS;
+	s->keepalive_timeout_ms = YMK_DEFAULT_KEEPALIVE_TIMEOUT_MS;
+	*out = cfg;
+	return 0;
+}
+
+void ymk_config_free(ymk_config *cfg)
+{
+	if (!cfg)
+		return;
+	ymk__free(cfg->s.root);
+	ymk__free(cfg);
+}
+
+const char *ymk_config_error(const ymk_config *cfg)
+{
+	return cfg ? cfg->err : "no configuration";
+}
+
+int ymk_config_set_root(ymk_config *cfg, const char *dir)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (!dir || !*dir)
+		return fail(cfg, YMK_EINVAL, "root: empty path");
+	if (strlen(dir) > 4095)
+		return fail(cfg, YMK_EINVAL, "root: path longer than 4095 bytes");
+	char *copy = ymk__strdup(dir);
+	if (!copy)
+		return fail(cfg, YMK_ENOMEM, "root: out of memory");
+	ymk__free(cfg->s.root);
+	cfg->s.root = copy;
+	return ok(cfg);
+}
+
+int ymk_config_set_listen(ymk_config *cfg, const char *addr)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (!addr || parse_listen(addr, &cfg->s.listen_addr, &cfg->s.listen_len) < 0) {
+		/* parse_listen may have cleared the old address: restore the default so the config
+		 * stays usable after a refused value. */
+		(void)parse_listen(YMK_DEFAULT_LISTEN, &cfg->s.listen_addr, &cfg->s.listen_len);
+		return fail(cfg, YMK_EADDRESS,
+			    "listen: expected IPv4:PORT or [IPv6]:PORT with PORT 0..65535");
+	}
+	return ok(cfg);
+}
+
+int ymk_config_set_model(ymk_config *cfg, int model)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (model != YMK_MODEL_EVENT && model != YMK_MODEL_FORK)
+		return fail(cfg, YMK_EINVAL, "model: %d is neither YMK_MODEL_EVENT nor YMK_MODEL_FORK", model);
+	cfg->s.model = model;
+	return ok(cfg);
+}
+
+int ymk_config_set_max_connections(ymk_config *cfg, unsigned n)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (n < 1 || n > 1000000)
+		return fail(cfg, YMK_EINVAL, "max_connections: %u is outside 1..1000000", n);
+	cfg->s.max_connections = n;
+	return ok(cfg);
+}
+
+int ymk_config_set_max_request_line(ymk_config *cfg, size_t bytes)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (bytes < 16 || bytes > 65536)
+		return fail(cfg, YMK_EINVAL, "max_request_line: %zu is outside 16..65536", bytes);
+	cfg->s.max_request_line = bytes;
+	return ok(cfg);
+}
+
+int ymk_config_set_max_header_bytes(ymk_config *cfg, size_t bytes)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (bytes < 64 || bytes > 1048576)
+		return fail(cfg, YMK_EINVAL, "max_header_bytes: %zu is outside 64..1048576", bytes);
+	cfg->s.max_header_bytes = bytes;
+	return ok(cfg);
+}
+
+int ymk_config_set_max_headers(ymk_config *cfg, unsigned n)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (n < 1 || n > YMK_MAX_HEADERS_LIMIT)
+		return fail(cfg, YMK_EINVAL, "max_headers: %u is outside 1..%u", n, YMK_MAX_HEADERS_LIMIT);
+	cfg->s.max_headers = n;
+	return ok(cfg);
+}
+
+static int set_timeout(ymk_config *cfg, unsigned *field, const char *name, unsigned ms)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (ms < 1 || ms > YMK_MAX_TIMEOUT_MS)
+		return fail(cfg, YMK_EINVAL, "%s: %u ms is outside 1..%u", name, ms, YMK_MAX_TIMEOUT_MS);
+	*field = ms;
+	return ok(cfg);
+}
+
+int ymk_config_set_read_timeout(ymk_config *cfg, unsigned ms)
+{
+	return set_timeout(cfg, cfg ? &cfg->s.read_timeout_ms : NULL, "read_timeout", ms);
+}
+
+int ymk_config_set_header_timeout(ymk_config *cfg, unsigned ms)
+{
+	return set_timeout(cfg, cfg ? &cfg->s.header_timeout_ms : NULL, "header_timeout", ms);
+}
+
+int ymk_config_set_write_timeout(ymk_config *cfg, unsigned ms)
+{
+	return set_timeout(cfg, cfg ? &cfg->s.write_timeout_ms : NULL, "write_timeout", ms);
+}
+
+int ymk_config_set_keepalive_timeout(ymk_config *cfg, unsigned ms)
+{
+	return set_timeout(cfg, cfg ? &cfg->s.keepalive_timeout_ms : NULL, "keepalive_timeout", ms);
+}
+
+int ymk_config_set_handler(ymk_config *cfg, ymk_handler_fn *fn, void *user)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.handler = fn;
+	cfg->s.handler_user = user;
+	return ok(cfg);
+}
+
+int ymk_config_set_mime_hook(ymk_config *cfg, ymk_mime_fn *fn, void *user)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.mime = fn;
+	cfg->s.mime_user = user;
+	return ok(cfg);
+}
+
+int ymk_config_set_log(ymk_config *cfg, ymk_log_fn *fn, void *user)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.log = fn;
+	cfg->s.log_user = user;
+	return ok(cfg);
+}
+
+int ymk_config_set_access_log(ymk_config *cfg, ymk_access_fn *fn, void *user)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.access = fn;
+	cfg->s.access_user = user;
+	return ok(cfg);
+}

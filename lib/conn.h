@@ -1,0 +1,89 @@
+/* conn.h: one connection's protocol state machine, the same code in every process model.
+ *
+ * The socket is non-blocking in every model. ymk__conn_step() does all the work that can be done
+ * without blocking and says what it waits for; the driver (the epoll loop, or the fork child's
+ * poll loop) calls it again when the socket is ready, and calls ymk__conn_expire() when the
+ * deadline from ymk__conn_deadline() has passed. */
+#ifndef YMK_CONN_H
+#define YMK_CONN_H
+
+#include "internal.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum ymk__want {
+	YMK__WANT_CLOSE = 0, /* done: the driver closes and frees the connection */
+	YMK__WANT_READ = 1,
+	YMK__WANT_WRITE = 2,
+};
+
+enum ymk__conn_state {
+	YMK__ST_READ_HEAD,
+	YMK__ST_SEND,
+	YMK__ST_LINGER, /* response sent, write side shut: discard input until EOF or a deadline */
+};
+
+struct ymk__conn {
+	ymk_server *srv;
+	int fd;
+	enum ymk__conn_state state;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+
+	/* Input: the head being read, then pipelined bytes after it. */
+	char *in;
+	size_t in_len, in_cap;
+	size_t head_len;  /* bytes of the current request's head, consumed after its response */
+	int head_started; /* a byte of the current request has arrived */
+	int served;       /* requests answered on this connection */
+
+	/* Output: status line and headers, then a memory body, if any. */
+	char *out;
+	size_t out_len, out_off, out_cap;
+	int file_fd; /* file body, sent after out[]; -1 when none */
+	uint64_t file_off, file_end;
+
+	int keep_alive;    /* the current response leaves the connection open */
+	int ka_header;     /* HTTP/1.0 keep-alive: say "Connection: keep-alive" */
+	int is_head;       /* the current request is HEAD: headers only */
+	int oom;           /* building the current response ran out of memory */
+	size_t out_head;   /* bytes of out[] that are the head (the rest is body) */
+	uint64_t file_start;
+	int status;        /* of the current response */
+	uint64_t body_len; /* of the current response, for the access log */
+	const char *log_method, *log_target;
+	int log_version;
+
+	uint64_t t_head;     /* first byte of the current request */
+	uint64_t t_activity; /* last progress in either direction */
+	uint64_t t_linger;   /* end of lingering close */
+	size_t lingered;     /* bytes discarded while lingering */
+
+	size_t heap_index; /* owned by the event loop: position in its timer heap */
+	uint64_t heap_key; /* owned by the event loop: the deadline the heap is ordered by */
+	unsigned ep_events; /* owned by the event loop: the interest registered with epoll */
+};
+
+/* Prepares a connection for an accepted, non-blocking socket (takes over fd).
+ * Returns 0 or YMK_ENOMEM (fd is then still the caller's). */
+int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, int fd, const struct sockaddr *peer,
+		   socklen_t peer_len, uint64_t now);
+
+/* Frees the buffers and closes the socket and any open file. */
+void ymk__conn_close(struct ymk__conn *c);
+
+/* Does all ready work. Returns what the connection waits for. */
+enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now);
+
+/* The time (monotonic ms) at which ymk__conn_expire() must be called. */
+uint64_t ymk__conn_deadline(const struct ymk__conn *c);
+
+/* The deadline passed: answers 408 where a request had started, else gives up on the connection. */
+enum ymk__want ymk__conn_expire(struct ymk__conn *c, uint64_t now);
+
+/* Serves one connection to its end with poll(); the fork model's child runs this. */
+void ymk__conn_serve_blocking(struct ymk__conn *c);
+
+#endif

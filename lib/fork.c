@@ -1,0 +1,176 @@
+/* fork.c: the fork-per-connection model (ymawky's): the parent accepts, a child serves one
+ * connection with the same protocol code and exits.
+ *
+ * Children are watched through pidfds, so the library installs no SIGCHLD handler and never
+ * reaps a child that is not its own. Past the cap on live children the parent answers 503 from a
+ * prebuilt buffer without blocking. A child restores default signal dispositions (the embedder's
+ * handlers belong to the parent) and leaves with _exit(), so no atexit handler or stdio buffer of
+ * the embedder runs twice. A crash in a handler costs one connection. */
+#include "alloc.h"
+#include "conn.h"
+#include "os.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct children {
+	struct pollfd *pfd; /* [0] listener, [1] wake pipe, [2 + i] child i's pidfd */
+	pid_t *pid;
+	size_t n, cap;
+	int untracked; /* children without a pidfd: reaped by polling */
+};
+
+/* Makes room for one more child, so that recording it after fork() cannot fail. */
+static int children_reserve(struct children *ch)
+{
+	if (ch->pfd && ch->n < ch->cap)
+		return 0;
+	size_t cap = ch->cap ? 2 * ch->cap : 64;
+	struct pollfd *pfd = ymk__realloc(ch->pfd, (cap + 2) * sizeof *pfd);
+	if (!pfd)
+		return YMK_ENOMEM;
+	ch->pfd = pfd;
+	pid_t *p = ymk__realloc(ch->pid, cap * sizeof *p);
+	if (!p)
+		return YMK_ENOMEM;
+	ch->pid = p;
+	ch->cap = cap;
+	return 0;
+}
+
+static void children_add(struct children *ch, pid_t pid, int pidfd)
+{
+	ch->pid[ch->n] = pid;
+	ch->pfd[2 + ch->n] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+	ch->untracked += pidfd < 0;
+	ch->n++;
+}
+
+static void children_remove(struct children *ch, size_t i)
+{
+	if (ch->pfd[2 + i].fd >= 0)
+		close(ch->pfd[2 + i].fd);
+	else
+		ch->untracked--;
+	ch->n--;
+	ch->pid[i] = ch->pid[ch->n];
+	ch->pfd[2 + i] = ch->pfd[2 + ch->n];
+}
+
+static void reap(struct children *ch)
+{
+	for (size_t i = ch->n; i-- > 0;) {
+		if (ch->pfd[2 + i].fd >= 0 && !ch->pfd[2 + i].revents)
+			continue;
+		pid_t r = waitpid(ch->pid[i], NULL, WNOHANG);
+		if (r == ch->pid[i] || (r < 0 && errno == ECHILD))
+			children_remove(ch, i);
+	}
+}
+
+static void reset_child_signals(void)
+{
+	static const int dfl[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (size_t i = 0; i < sizeof dfl / sizeof dfl[0]; i++)
+		sigaction(dfl[i], &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL); /* sendfile() has no MSG_NOSIGNAL */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void child_main(ymk_server *srv, struct children *ch, int fd, const struct sockaddr *peer,
+		       socklen_t plen)
+{
+	reset_child_signals();
+	close(srv->listen_fd);
+	close(srv->wake_fd[0]);
+	close(srv->wake_fd[1]);
+	srv->listen_fd = srv->wake_fd[0] = srv->wake_fd[1] = -1;
+	for (size_t i = 0; i < ch->n; i++)
+		if (ch->pfd[2 + i].fd >= 0)
+			close(ch->pfd[2 + i].fd);
+
+	struct ymk__conn c;
+	if (ymk__conn_init(&c, srv, fd, peer, plen, ymk__os_now_ms()) < 0)
+		_exit(1);
+	ymk__conn_serve_blocking(&c);
+	_exit(0);
+}
+
+int ymk__fork_run(ymk_server *srv)
+{
+	struct children ch = {0};
+	int rc = children_reserve(&ch);
+	if (rc < 0)
+		return rc;
+
+	while (!srv->stop_requested) {
+		ch.pfd[0] = (struct pollfd){.fd = srv->listen_fd, .events = POLLIN};
+		ch.pfd[1] = (struct pollfd){.fd = srv->wake_fd[0], .events = POLLIN};
+		int n = poll(ch.pfd, 2 + ch.n, ch.untracked ? 200 : -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (ch.pfd[1].revents)
+			break;
+		reap(&ch);
+		if (!(ch.pfd[0].revents & POLLIN))
+			continue;
+		for (;;) {
+			struct sockaddr_storage peer;
+			socklen_t plen = sizeof peer;
+			int fd = accept4(srv->listen_fd, (struct sockaddr *)&peer, &plen,
+					 SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd < 0) {
+				if (errno == EINTR || errno == ECONNABORTED)
+					continue;
+				if (errno != EAGAIN && errno != EWOULDBLOCK)
+					ymk__log(srv, YMK_LOG_WARN, "accept: %s", ymk_strerror(-errno));
+				break;
+			}
+			if (ch.n >= srv->s.max_connections || children_reserve(&ch) < 0) {
+				ymk__reject_busy(srv, fd);
+				continue;
+			}
+			int one = 1;
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+			pid_t pid = fork();
+			if (pid == 0)
+				child_main(srv, &ch, fd, (struct sockaddr *)&peer, plen);
+			if (pid < 0) {
+				ymk__log(srv, YMK_LOG_ERROR, "fork: %s", ymk_strerror(-errno));
+				ymk__reject_busy(srv, fd);
+				continue;
+			}
+			close(fd);
+			children_add(&ch, pid, ymk__os_child_fd(pid));
+		}
+	}
+
+	/* Stopping: the children's connections end now; reap every one so none is left a zombie. */
+	for (size_t i = 0; i < ch.n; i++)
+		kill(ch.pid[i], SIGTERM);
+	for (size_t i = 0; i < ch.n; i++) {
+		while (waitpid(ch.pid[i], NULL, 0) < 0 && errno == EINTR) {
+		}
+		if (ch.pfd[2 + i].fd >= 0)
+			close(ch.pfd[2 + i].fd);
+	}
+	ymk__free(ch.pfd);
+	ymk__free(ch.pid);
+	return rc;
+}

@@ -1,0 +1,90 @@
+/* internal.h: the structures shared by the server, the two process models and the protocol core.
+ * Not installed; nothing here is part of the ABI. */
+#ifndef YMK_INTERNAL_H
+#define YMK_INTERNAL_H
+
+#include "ymawky.h"
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define YMK__ERRMSG_MAX 256
+
+/* Every setting; a ymk_config holds one, a ymk_server copies it. */
+struct ymk__settings {
+	char *root; /* owned */
+	struct sockaddr_storage listen_addr;
+	socklen_t listen_len;
+	int model;
+	unsigned max_connections;
+	size_t max_request_line;
+	size_t max_header_bytes;
+	unsigned max_headers;
+	unsigned read_timeout_ms;
+	unsigned header_timeout_ms;
+	unsigned write_timeout_ms;
+	unsigned keepalive_timeout_ms;
+	ymk_handler_fn *handler;
+	void *handler_user;
+	ymk_mime_fn *mime;
+	void *mime_user;
+	ymk_log_fn *log;
+	void *log_user;
+	ymk_access_fn *access;
+	void *access_user;
+};
+
+struct ymk_config {
+	struct ymk__settings s;
+	char err[YMK__ERRMSG_MAX];
+};
+
+struct ymk__loop; /* loop_epoll.c */
+
+struct ymk_server {
+	struct ymk__settings s;
+	int root_fd;
+	int listen_fd;
+	int port;
+	int wake_fd[2]; /* ymk_server_stop() writes to [1]; the models poll [0] */
+	volatile sig_atomic_t stop_requested;
+
+	/* Scratch space for one request's decoded path, query and file name: requests are handled one at a
+	 * time per process, so one buffer per server is enough (a fork child has its own copy). */
+	char *scratch;
+	size_t scratch_len;
+
+	/* Cached Date header value, refreshed when the second changes. */
+	time_t date_sec;
+	char date[32];
+
+	/* The 503 answer sent past the cap, prebuilt so the accept path never formats anything. */
+	char busy[512];
+	size_t busy_len;
+};
+
+/* Logs through the embedder's callback, if any (printf-like; truncated to one line). */
+void ymk__log(const ymk_server *srv, enum ymk_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The current Date value (IMF-fixdate), cached per second. */
+const char *ymk__server_date(ymk_server *srv);
+
+/* Writes t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", 29 bytes + NUL) without locale. */
+void ymk__http_date(time_t t, char out[32]);
+
+/* The two models (loop_epoll.c, fork.c). Each returns 0 when stopped, or a negative code. */
+int ymk__loop_run(ymk_server *srv);
+int ymk__fork_run(ymk_server *srv);
+
+/* Accept-path helper shared by both models: sends the prebuilt 503 without blocking, drains what
+ * the client already sent (so the close does not turn into a reset that eats the 503), closes. */
+void ymk__reject_busy(ymk_server *srv, int fd);
+
+/* Makes fd non-blocking; 0 or -errno. */
+int ymk__set_nonblock(int fd);
+
+#endif

@@ -1,0 +1,225 @@
+/* loop_epoll.c: the in-process model: one non-blocking epoll loop in the caller's thread.
+ *
+ * Connections are edge-triggered: ymk__conn_step() always works until the socket says EAGAIN, so
+ * no edge is lost. A connection listens for input, and for output only while a response is
+ * stuck on a full socket, which spares the wake-ups that every ACK would otherwise cause. Every
+ * connection has one deadline; a binary min-heap orders them, so the loop sleeps exactly until
+ * the next one and expiring costs O(log n). */
+#include "alloc.h"
+#include "conn.h"
+#include "os.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+/* epoll data for the two fds that are not connections. */
+static char tag_listen, tag_wake;
+
+struct heap {
+	struct ymk__conn **v;
+	size_t n, cap;
+};
+
+static void heap_swap(struct heap *h, size_t i, size_t j)
+{
+	struct ymk__conn *t = h->v[i];
+	h->v[i] = h->v[j];
+	h->v[j] = t;
+	h->v[i]->heap_index = i;
+	h->v[j]->heap_index = j;
+}
+
+static void heap_fix(struct heap *h, size_t i)
+{
+	while (i > 0 && h->v[(i - 1) / 2]->heap_key > h->v[i]->heap_key) {
+		heap_swap(h, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < h->n && h->v[l]->heap_key < h->v[m]->heap_key)
+			m = l;
+		if (r < h->n && h->v[r]->heap_key < h->v[m]->heap_key)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(h, i, m);
+		i = m;
+	}
+}
+
+static int heap_push(struct heap *h, struct ymk__conn *c)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 64;
+		struct ymk__conn **v = ymk__realloc(h->v, cap * sizeof *v);
+		if (!v)
+			return YMK_ENOMEM;
+		h->v = v;
+		h->cap = cap;
+	}
+	c->heap_index = h->n;
+	h->v[h->n++] = c;
+	heap_fix(h, c->heap_index);
+	return 0;
+}
+
+static void heap_remove(struct heap *h, struct ymk__conn *c)
+{
+	size_t i = c->heap_index;
+	h->n--;
+	if (i != h->n) {
+		h->v[i] = h->v[h->n];
+		h->v[i]->heap_index = i;
+		heap_fix(h, i);
+	}
+}
+
+struct loop {
+	ymk_server *srv;
+	int ep;
+	struct heap timers;
+};
+
+static void drop(struct loop *lp, struct ymk__conn *c)
+{
+	heap_remove(&lp->timers, c);
+	ymk__conn_close(c);
+	ymk__free(c);
+}
+
+/* Brings the epoll interest and the deadline in line with what the connection waits for. */
+static void settle(struct loop *lp, struct ymk__conn *c, enum ymk__want w)
+{
+	if (w == YMK__WANT_CLOSE) {
+		drop(lp, c);
+		return;
+	}
+	unsigned ev = (w == YMK__WANT_WRITE ? EPOLLOUT : EPOLLIN | EPOLLRDHUP) | EPOLLET;
+	if (ev != c->ep_events) {
+		struct epoll_event e = {.events = ev, .data.ptr = c};
+		if (epoll_ctl(lp->ep, EPOLL_CTL_MOD, c->fd, &e) < 0) {
+			drop(lp, c);
+			return;
+		}
+		c->ep_events = ev;
+	}
+	c->heap_key = ymk__conn_deadline(c);
+	heap_fix(&lp->timers, c->heap_index);
+}
+
+static void accept_all(struct loop *lp)
+{
+	ymk_server *srv = lp->srv;
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof peer;
+		int fd = accept4(srv->listen_fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				ymk__log(srv, YMK_LOG_WARN, "accept: %s", ymk_strerror(-errno));
+			return;
+		}
+		if (lp->timers.n >= srv->s.max_connections) {
+			ymk__reject_busy(srv, fd);
+			continue;
+		}
+		uint64_t now = ymk__os_now_ms();
+		struct ymk__conn *c = ymk__malloc(sizeof *c);
+		if (!c || ymk__conn_init(c, srv, fd, (struct sockaddr *)&peer, plen, now) < 0) {
+			ymk__free(c);
+			ymk__reject_busy(srv, fd);
+			continue;
+		}
+		int one = 1;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		c->ep_events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+		struct epoll_event e = {.events = c->ep_events, .data.ptr = c};
+		c->heap_key = ymk__conn_deadline(c);
+		if (heap_push(&lp->timers, c) < 0) {
+			ymk__conn_close(c);
+			ymk__free(c);
+			continue;
+		}
+		if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
+			drop(lp, c);
+			continue;
+		}
+		/* The request often arrives with the connection: try it now. */
+		settle(lp, c, ymk__conn_step(c, now));
+	}
+}
+
+int ymk__loop_run(ymk_server *srv)
+{
+	struct loop lp = {.srv = srv, .ep = -1};
+	struct sigaction old_pipe, ign;
+	int rc = 0;
+
+	lp.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (lp.ep < 0)
+		return -errno;
+	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &tag_listen};
+	struct epoll_event w = {.events = EPOLLIN, .data.ptr = &tag_wake};
+	if (epoll_ctl(lp.ep, EPOLL_CTL_ADD, srv->listen_fd, &e) < 0 ||
+	    epoll_ctl(lp.ep, EPOLL_CTL_ADD, srv->wake_fd[0], &w) < 0) {
+		rc = -errno;
+		close(lp.ep);
+		return rc;
+	}
+	/* sendfile() raises SIGPIPE on a reset peer and has no MSG_NOSIGNAL: ignore the signal while
+	 * serving, unless the embedder already chose a disposition. */
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, NULL, &old_pipe);
+	int restore_pipe = old_pipe.sa_handler == SIG_DFL;
+	if (restore_pipe)
+		sigaction(SIGPIPE, &ign, NULL);
+
+	struct epoll_event evs[128];
+	while (!srv->stop_requested) {
+		int timeout = -1;
+		if (lp.timers.n) {
+			uint64_t now = ymk__os_now_ms(), key = lp.timers.v[0]->heap_key;
+			timeout = key <= now ? 0 : key - now > INT_MAX ? INT_MAX : (int)(key - now);
+		}
+		int n = epoll_wait(lp.ep, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		uint64_t now = ymk__os_now_ms();
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			if (p == &tag_listen)
+				accept_all(&lp);
+			else if (p == &tag_wake)
+				srv->stop_requested = 1;
+			else
+				settle(&lp, p, ymk__conn_step(p, now));
+		}
+		now = ymk__os_now_ms();
+		while (lp.timers.n && lp.timers.v[0]->heap_key <= now) {
+			struct ymk__conn *c = lp.timers.v[0];
+			settle(&lp, c, ymk__conn_expire(c, now));
+		}
+	}
+
+	while (lp.timers.n)
+		drop(&lp, lp.timers.v[0]);
+	ymk__free(lp.timers.v);
+	close(lp.ep);
+	if (restore_pipe)
+		sigaction(SIGPIPE, &old_pipe, NULL);
+	return rc;
+}

@@ -1,0 +1,61 @@
+/* response.h: building a response head (and small bodies) into a connection's output buffer.
+ *
+ * Status lines, the headers every response carries, error pages that never echo request data,
+ * and the file and buffer answers that apply HEAD and Range the same way for every source. */
+#ifndef YMK_RESPONSE_H
+#define YMK_RESPONSE_H
+
+#include "conn.h"
+#include "http_parse.h"
+#include "path.h"
+
+#include <sys/stat.h>
+
+/* The request as handlers see it (the public ymk_request). Lives on the stack of the call that
+ * processes one request. */
+struct ymk_request {
+	struct ymk__conn *conn;
+	const struct ymk__http_request *http;
+	const char *method;  /* NUL-terminated in the connection's input buffer */
+	const char *target;  /* idem */
+	const char *path;    /* "/" + rel (+ "/"), in the server's scratch buffer */
+	const struct ymk__path *p;
+	const char *query;   /* NUL-terminated copy, or NULL */
+	int responded;
+	/* Extra response headers added by the handler, "Name: value\r\n" lines. */
+	char *extra;
+	size_t extra_len;
+};
+
+/* The reason phrase for a status ("Not Found"); "Unknown" for a status without one. */
+const char *ymk__status_reason(int status);
+
+/* Answers with the library's short HTML page for a status (3xx, 4xx, 5xx); the page names only
+ * the status, never request data. close forces Connection: close. extra, when not NULL, holds
+ * complete header lines ("Allow: GET\r\n") to add. Never fails: when memory is short the
+ * connection is closed without an answer. */
+void ymk__respond_error(struct ymk__conn *c, int status, int close, const char *extra);
+
+/* Answers 204 to OPTIONS with the given Allow value. */
+void ymk__respond_options(struct ymk__conn *c, const char *allow);
+
+/* Answers with the open regular file fd (taken over) and its stat, applying HEAD, Range and the
+ * validators (416 included). content_type is the media type to send. */
+void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type);
+
+/* Answers with a copy of body[0..len) (Range applied to a 200 answer to GET). location, when not
+ * NULL, becomes a Location header. Returns 0 or YMK_ENOMEM (the connection then closes). */
+int ymk__respond_memory(struct ymk_request *r, int status, const char *content_type, const void *body,
+			size_t len, const char *location);
+
+/* The media type for a request path: the embedder's hook first, then the built-in table,
+ * then application/octet-stream. */
+const char *ymk__content_type(ymk_server *srv, const char *path);
+
+/* The static-file handler: answers r from the document root (static.c). */
+void ymk__static_serve(struct ymk_request *r);
+
+/* The Allow value for the static handler. */
+#define YMK__ALLOW_STATIC "GET, HEAD, OPTIONS"
+
+#endif

@@ -1,0 +1,262 @@
+/* server.c: the server handle's lifecycle, the listener, and what both process models share
+ * (the stop pipe, the Date cache, the prebuilt 503, diagnostics). */
+#include "alloc.h"
+#include "fs.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *ymk_version(void)
+{
+	return "0.1.0";
+}
+
+const char *ymk_strerror(int err)
+{
+	switch (err) {
+	case YMK_OK: return "success";
+	case YMK_EINVAL: return "invalid argument";
+	case YMK_ENOMEM: return "out of memory";
+	case YMK_ESTATE: return "not allowed in the current state";
+	case YMK_EADDRESS: return "listen address cannot be parsed";
+	case YMK_ENOROOT: return "no document root and no handler configured";
+	case YMK_ENOTDIR: return "document root is not a directory";
+	case YMK_ERESPONDED: return "request already answered";
+	}
+	if (err < 0 && err > -4096) {
+		/* strerror() is not thread-safe in every libc; the names we hand out are static. */
+		switch (-err) {
+		case ENOENT: return "no such file or directory";
+		case EACCES: return "permission denied";
+		case EADDRINUSE: return "address already in use";
+		case EADDRNOTAVAIL: return "address not available";
+		case EAFNOSUPPORT: return "address family not supported";
+		case EMFILE: return "too many open files";
+		case ENFILE: return "too many open files in system";
+		case ENOMEM: return "out of memory";
+		case ENOTDIR: return "not a directory";
+		case EINVAL: return "invalid argument";
+		case EPERM: return "operation not permitted";
+		case ELOOP: return "symbolic link refused";
+		case EAGAIN: return "resource temporarily unavailable";
+		case EINTR: return "interrupted";
+		default: return "system error";
+		}
+	}
+	return "unknown error";
+}
+
+void ymk__log(const ymk_server *srv, enum ymk_log_level level, const char *fmt, ...)
+{
+	if (!srv->s.log)
+		return;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	srv->s.log(level, msg, srv->s.log_user);
+}
+
+void ymk__http_date(time_t t, char out[32])
+{
+	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+		memcpy(out, "Thu, 01 Jan 1970 00:00:00 GMT", 30);
+		return;
+	}
+	int y = tm.tm_year + 1900;
+	char *p = out;
+	memcpy(p, days[tm.tm_wday], 3), p += 3;
+	*p++ = ',', *p++ = ' ';
+	*p++ = (char)('0' + tm.tm_mday / 10), *p++ = (char)('0' + tm.tm_mday % 10), *p++ = ' ';
+	memcpy(p, months[tm.tm_mon], 3), p += 3;
+	*p++ = ' ';
+	*p++ = (char)('0' + y / 1000), *p++ = (char)('0' + y / 100 % 10);
+	*p++ = (char)('0' + y / 10 % 10), *p++ = (char)('0' + y % 10), *p++ = ' ';
+	*p++ = (char)('0' + tm.tm_hour / 10), *p++ = (char)('0' + tm.tm_hour % 10), *p++ = ':';
+	*p++ = (char)('0' + tm.tm_min / 10), *p++ = (char)('0' + tm.tm_min % 10), *p++ = ':';
+	*p++ = (char)('0' + tm.tm_sec / 10), *p++ = (char)('0' + tm.tm_sec % 10);
+	memcpy(p, " GMT", 5);
+}
+
+const char *ymk__server_date(ymk_server *srv)
+{
+	time_t now = time(NULL);
+	if (now != srv->date_sec) {
+		srv->date_sec = now;
+		ymk__http_date(now, srv->date);
+	}
+	return srv->date;
+}
+
+int ymk__set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+void ymk__reject_busy(ymk_server *srv, int fd)
+{
+	char sink[4096];
+	(void)send(fd, srv->busy, srv->busy_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)shutdown(fd, SHUT_WR);
+	(void)recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+	close(fd);
+}
+
+static void build_busy(ymk_server *srv)
+{
+	static const char body[] = "<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title>"
+				   "</head><body><h1>503 Service Unavailable</h1></body></html>\n";
+	int n = snprintf(srv->busy, sizeof srv->busy,
+			 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html; charset=utf-8\r\n"
+			 "Content-Length: %zu\r\nRetry-After: %d\r\nConnection: close\r\n\r\n%s",
+			 sizeof body - 1, YMK_DEFAULT_RETRY_AFTER_S, body);
+	srv->busy_len = n > 0 && (size_t)n < sizeof srv->busy ? (size_t)n : 0;
+}
+
+static int open_listener(ymk_server *srv, ymk_config *cfg_err)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&srv->s.listen_addr;
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, sa, srv->s.listen_len) < 0 || listen(fd, 1024) < 0) {
+		int err = -errno;
+		if (cfg_err)
+			snprintf(cfg_err->err, sizeof cfg_err->err, "listen: %s", ymk_strerror(err));
+		close(fd);
+		return err;
+	}
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof bound;
+	if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
+		srv->port = ntohs(bound.ss_family == AF_INET6
+					  ? ((struct sockaddr_in6 *)&bound)->sin6_port
+					  : ((struct sockaddr_in *)&bound)->sin_port);
+	srv->listen_fd = fd;
+	return 0;
+}
+
+int ymk_server_new(ymk_server **out, const ymk_config *cfg)
+{
+	if (!out)
+		return YMK_EINVAL;
+	*out = NULL;
+	if (!cfg)
+		return YMK_EINVAL;
+	/* The detail goes into the caller's config: it is const to the caller's code paths, but the
+	 * error slot is documented as written by this call. */
+	ymk_config *errcfg = (ymk_config *)cfg;
+	errcfg->err[0] = '\0';
+
+	if (!cfg->s.root && !cfg->s.handler) {
+		snprintf(errcfg->err, sizeof errcfg->err, "neither a root nor a handler is set");
+		return YMK_ENOROOT;
+	}
+	if (cfg->s.max_header_bytes < cfg->s.max_request_line + 4) {
+		snprintf(errcfg->err, sizeof errcfg->err,
+			 "max_header_bytes (%zu) must be at least max_request_line + 4 (%zu)",
+			 cfg->s.max_header_bytes, cfg->s.max_request_line + 4);
+		return YMK_EINVAL;
+	}
+
+	ymk_server *srv = ymk__calloc(1, sizeof *srv);
+	if (!srv)
+		return YMK_ENOMEM;
+	srv->s = cfg->s;
+	srv->s.root = NULL;
+	srv->root_fd = srv->listen_fd = srv->wake_fd[0] = srv->wake_fd[1] = -1;
+	int err = YMK_ENOMEM;
+
+	if (cfg->s.root && !(srv->s.root = ymk__strdup(cfg->s.root)))
+		goto fail;
+	/* path, query copy, file name: see conn.c and static.c */
+	srv->scratch_len = 3 * srv->s.max_request_line + 64;
+	if (!(srv->scratch = ymk__malloc(srv->scratch_len)))
+		goto fail;
+	if (srv->s.root) {
+		err = ymk__fs_open_root(srv->s.root);
+		if (err < 0) {
+			snprintf(errcfg->err, sizeof errcfg->err, "root \"%.200s\": %s", srv->s.root,
+				 ymk_strerror(err));
+			goto fail;
+		}
+		srv->root_fd = err;
+	}
+	if (pipe2(srv->wake_fd, O_NONBLOCK | O_CLOEXEC) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = open_listener(srv, errcfg);
+	if (err < 0)
+		goto fail;
+	build_busy(srv);
+	*out = srv;
+	return 0;
+fail:
+	ymk_server_free(srv);
+	return err;
+}
+
+int ymk_server_run(ymk_server *srv)
+{
+	if (!srv)
+		return YMK_EINVAL;
+	int rc = srv->s.model == YMK_MODEL_FORK ? ymk__fork_run(srv) : ymk__loop_run(srv);
+	/* Consume the stop request so that a later run serves again. */
+	char sink[64];
+	while (read(srv->wake_fd[0], sink, sizeof sink) > 0) {
+	}
+	srv->stop_requested = 0;
+	return rc;
+}
+
+void ymk_server_stop(ymk_server *srv)
+{
+	if (!srv)
+		return;
+	int saved = errno; /* async-signal-safe: keep the interrupted code's errno */
+	srv->stop_requested = 1;
+	(void)!write(srv->wake_fd[1], "x", 1);
+	errno = saved;
+}
+
+int ymk_server_port(const ymk_server *srv)
+{
+	return srv ? srv->port : YMK_EINVAL;
+}
+
+void ymk_server_free(ymk_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	if (srv->root_fd >= 0)
+		close(srv->root_fd);
+	if (srv->wake_fd[0] >= 0)
+		close(srv->wake_fd[0]);
+	if (srv->wake_fd[1] >= 0)
+		close(srv->wake_fd[1]);
+	ymk__free(srv->scratch);
+	ymk__free(srv->s.root);
+	ymk__free(srv);
+}
