@@ -1,0 +1,1818 @@
+/* test_http.c: the integration tests of libymawky, through its public API only. Each test builds a
+ * fresh document root of fixtures under a mkdtemp() directory, creates a server on a loopback port 0
+ * in the test process, forks a child that runs it (a SIGTERM handler calls ymk_server_stop(), so
+ * teardown also proves that a stop from a signal handler makes ymk_server_run() return 0), and talks
+ * raw HTTP to it through client.c. Every HTTP test runs once per process model (loop index 0 = event,
+ * 1 = fork) and asserts exact status codes, headers and body bytes. Every wait has a deadline;
+ * timing assertions leave wide margins for a loaded machine. A last group checks configuration and
+ * lifecycle calls without any network traffic. */
+#include "client.h"
+
+#include <check.h>
+#include <ymawky.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define IO_MS 10000     /* deadline of one request/response exchange */
+#define CLOSE_MS 5000   /* how long a server may take to close after a final response */
+#define STOP_MS 5000    /* how long the server process may take to exit after SIGTERM */
+#define BIG_LEN 100000  /* size of big.bin */
+#define ALLOW "GET, HEAD, OPTIONS"
+
+static const char HELLO[] = "hello, world\n";
+static const char INDEX[] = "<!doctype html><title>root</title><p>root index</p>\n";
+static const char SUB_INDEX[] = "<!doctype html><title>sub</title><p>sub index</p>\n";
+static const char PAGE[] = "<!doctype html><p>page</p>\n";
+static const char OHWELL[] = "ohwell three dots\n";
+static const char HEHE[] = "hehe two dots\n";
+static const char SPACE[] = "with a space\n";
+static const char CAFE[] = "caf\xc3\xa9 au lait\n";
+static const char UNKNOWN[] = "unknown extension\n";
+static const char NOINDEX_FILE[] = "inside noindex\n";
+static const char SECRET[] = "top secret outside the root\n";
+static const char RESERVED[] = "reserved upload temp\n";
+
+#define GET_HELLO "GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+
+/* ---------------------------------------------------------------------------------------------
+ * Harness: fixtures, the server child, teardown
+ * ------------------------------------------------------------------------------------------- */
+
+static struct harness {
+	pid_t owner;            /* the test process (atexit runs only there) */
+	bool atexit_set;
+	char base[PATH_MAX];    /* the mkdtemp() directory; "" when none */
+	char root[PATH_MAX];    /* base/root: the document root */
+	char log_path[PATH_MAX]; /* base/access.log */
+	pid_t server;           /* the server child; 0 when none */
+	int port;
+	const char *host;
+} H;
+
+/* Options of one test server; zero means the library's default. */
+struct server_opts {
+	int model;
+	const char *listen; /* NULL: "127.0.0.1:0" */
+	const char *host;   /* NULL: "127.0.0.1" */
+	unsigned max_connections;
+	unsigned read_timeout_ms;
+	unsigned header_timeout_ms;
+	unsigned keepalive_timeout_ms;
+	bool handler;
+	bool access_log;
+};
+
+static ymk_server *volatile child_server;
+
+/* The callbacks the server child runs (defined further down). */
+static ymk_handler_fn api_handler;
+static ymk_access_fn access_log_line;
+
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	/* Should ymk_server_run() never return, SIGALRM ends the process anyway. */
+	alarm(10);
+	if (child_server != NULL)
+		ymk_server_stop(child_server);
+}
+
+static int model_of(int i)
+{
+	return i == 0 ? YMK_MODEL_EVENT : YMK_MODEL_FORK;
+}
+
+static void join(char *out, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(out, size, "%s/%s", dir, name);
+
+	ck_assert_msg(n > 0 && (size_t)n < size, "path too long: %s/%s", dir, name);
+}
+
+static void put_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[PATH_MAX];
+	const char *p = data;
+	int fd;
+
+	join(path, sizeof path, dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_msg(fd >= 0, "create %s: %s", path, strerror(errno));
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		ck_assert_msg(n > 0, "write %s: %s", path, strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+	ck_assert_int_eq(close(fd), 0);
+}
+
+static void put_text(const char *dir, const char *name, const char *text)
+{
+	put_file(dir, name, text, strlen(text));
+}
+
+static unsigned char big_byte(size_t i)
+{
+	return (unsigned char)((i * 7) % 251);
+}
+
+static void make_dir(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	join(path, sizeof path, dir, name);
+	ck_assert_msg(mkdir(path, 0755) == 0, "mkdir %s: %s", path, strerror(errno));
+}
+
+static void make_link(const char *target, const char *name)
+{
+	char path[PATH_MAX];
+
+	join(path, sizeof path, H.root, name);
+	ck_assert_msg(symlink(target, path) == 0, "symlink %s: %s", path, strerror(errno));
+}
+
+static void make_tree(void)
+{
+	char path[PATH_MAX];
+	unsigned char *big;
+
+	ck_assert_int_lt(snprintf(H.base, sizeof H.base, "/tmp/ymk-integ-XXXXXX"), (int)sizeof H.base);
+	ck_assert_msg(mkdtemp(H.base) != NULL, "mkdtemp: %s", strerror(errno));
+	join(H.root, sizeof H.root, H.base, "root");
+	join(H.log_path, sizeof H.log_path, H.base, "access.log");
+	ck_assert_msg(mkdir(H.root, 0755) == 0, "mkdir %s: %s", H.root, strerror(errno));
+
+	put_text(H.base, "secret.txt", SECRET);
+	put_text(H.root, "hello.txt", HELLO);
+	put_text(H.root, "index.html", INDEX);
+	put_text(H.root, "page.html", PAGE);
+	put_text(H.root, "ohwell...txt", OHWELL);
+	put_text(H.root, "hehe..txt", HEHE);
+	put_text(H.root, "with space.txt", SPACE);
+	put_text(H.root, "caf\xc3\xa9.txt", CAFE);
+	put_text(H.root, "data.unknownext", UNKNOWN);
+	put_text(H.root, "empty.txt", "");
+	put_text(H.root, ".ymk-upload-123", RESERVED);
+
+	big = malloc(BIG_LEN);
+	ck_assert_ptr_nonnull(big);
+	for (size_t i = 0; i < BIG_LEN; i++)
+		big[i] = big_byte(i);
+	put_file(H.root, "big.bin", big, BIG_LEN);
+	free(big);
+
+	make_dir(H.root, "sub");
+	join(path, sizeof path, H.root, "sub");
+	put_text(path, "index.html", SUB_INDEX);
+	make_dir(H.root, "noindex");
+	join(path, sizeof path, H.root, "noindex");
+	put_text(path, "file.txt", NOINDEX_FILE);
+
+	make_link("hello.txt", "link-in.txt");
+	make_link("/etc/passwd", "link-out");
+	make_link("sub", "linkdir");
+	join(path, sizeof path, H.root, "fifo");
+	ck_assert_msg(mkfifo(path, 0644) == 0, "mkfifo %s: %s", path, strerror(errno));
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void remove_tree(void)
+{
+	if (H.base[0] != '\0')
+		nftw(H.base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	H.base[0] = '\0';
+}
+
+/* Sends SIGTERM and waits up to STOP_MS; then SIGKILL. Returns the wait status, or -1 when the
+ * process had to be killed. */
+static int end_server(void)
+{
+	long long deadline = tc_now_ms() + STOP_MS;
+	int status = 0;
+	pid_t pid = H.server;
+
+	H.server = 0;
+	if (pid <= 0)
+		return 0;
+	kill(pid, SIGTERM);
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			return status;
+		if (w < 0 && errno != EINTR)
+			return status;
+		if (tc_now_ms() >= deadline)
+			break;
+		poll(NULL, 0, 10);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return -1;
+}
+
+/* Runs at a normal exit of the test process (Check ends a failed test with _exit(), so the
+ * server child cleans up then: see start()). */
+static void harness_atexit(void)
+{
+	if (getpid() != H.owner)
+		return;
+	end_server();
+	remove_tree();
+}
+
+static void start(const struct server_opts *o)
+{
+	ymk_config *cfg = NULL;
+	ymk_server *srv = NULL;
+	sigset_t block;
+	sigset_t old;
+	pid_t parent = getpid();
+	int rc;
+
+	/* A leftover from a test that failed in no-fork mode. */
+	end_server();
+	remove_tree();
+	H.owner = parent;
+	if (!H.atexit_set) {
+		atexit(harness_atexit);
+		H.atexit_set = true;
+	}
+	make_tree();
+
+	ck_assert_int_eq(ymk_config_new(&cfg), 0);
+	ck_assert_int_eq(ymk_config_set_root(cfg, H.root), 0);
+	rc = ymk_config_set_listen(cfg, o->listen ? o->listen : "127.0.0.1:0");
+	ck_assert_msg(rc == 0, "set_listen: %s (%s)", ymk_strerror(rc), ymk_config_error(cfg));
+	ck_assert_int_eq(ymk_config_set_model(cfg, o->model), 0);
+	if (o->max_connections)
+		ck_assert_int_eq(ymk_config_set_max_connections(cfg, o->max_connections), 0);
+	if (o->read_timeout_ms)
+		ck_assert_int_eq(ymk_config_set_read_timeout(cfg, o->read_timeout_ms), 0);
+	if (o->header_timeout_ms)
+		ck_assert_int_eq(ymk_config_set_header_timeout(cfg, o->header_timeout_ms), 0);
+	if (o->keepalive_timeout_ms)
+		ck_assert_int_eq(ymk_config_set_keepalive_timeout(cfg, o->keepalive_timeout_ms), 0);
+	if (o->handler) {
+		ck_assert_int_eq(ymk_config_set_handler(cfg, api_handler, NULL), 0);
+	}
+	if (o->access_log) {
+		ck_assert_int_eq(ymk_config_set_access_log(cfg, access_log_line, H.log_path), 0);
+	}
+
+	rc = ymk_server_new(&srv, cfg);
+	ck_assert_msg(rc == 0 && srv != NULL, "ymk_server_new: %d %s (%s)", rc, ymk_strerror(rc),
+		      ymk_config_error(cfg));
+	ymk_config_free(cfg);
+	H.port = ymk_server_port(srv);
+	H.host = o->host ? o->host : "127.0.0.1";
+	ck_assert_msg(H.port > 0 && H.port < 65536, "ymk_server_port: %d", H.port);
+
+	/* SIGTERM stays blocked until the child has its handler. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &block, &old), 0);
+	fflush(NULL);
+	H.server = fork();
+	if (H.server == 0) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_sigterm;
+		sigemptyset(&sa.sa_mask);
+		child_server = srv;
+		sigaction(SIGTERM, &sa, NULL);
+		/* Check kills the test's process group after each test, which would leave no chance
+		 * to clean up: use a group of our own, and never outlive the test process. */
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(3);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		rc = ymk_server_run(srv);
+		ymk_server_free(srv);
+		/* A failed assertion ends the test process with _exit(), skipping its atexit
+		 * cleanup; the death signal stopped us, so the tree is ours to remove. */
+		if (getppid() != parent)
+			remove_tree();
+		_exit(rc == 0 ? 0 : 1);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	ck_assert_msg(H.server > 0, "fork: %s", strerror(errno));
+	setpgid(H.server, H.server); /* as the child does: whichever runs first */
+	ymk_server_free(srv);
+}
+
+static void start_model(int i)
+{
+	struct server_opts o = {.model = model_of(i)};
+
+	start(&o);
+}
+
+/* Stops the server and asserts that ymk_server_run() returned 0 after the SIGTERM. */
+static void stop(void)
+{
+	int status = end_server();
+
+	ck_assert_msg(status != -1, "server did not exit within %d ms of SIGTERM", STOP_MS);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "server child: %s %d (exit 1: ymk_server_run failed)",
+		      WIFEXITED(status) ? "exit status" : "killed by signal",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	remove_tree();
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Callbacks run in the server child
+ * ------------------------------------------------------------------------------------------- */
+
+static int twice_rc = 1; /* result of the second ymk_respond_buffer(), per serving process */
+
+static int api_handler(ymk_request *req, void *user)
+{
+	const char *path = ymk_request_path(req);
+	char num[32];
+
+	(void)user;
+	if (strcmp(path, "/api/hello") == 0) {
+		const char *q = ymk_request_query(req);
+		const char *x = ymk_request_header(req, "x-custom");
+		int bad;
+
+		ymk_response_header(req, "X-Test", "1");
+		ymk_response_header(req, "X-Query", q ? q : "(none)");
+		ymk_response_header(req, "X-Echo", x ? x : "(none)");
+		ymk_response_header(req, "X-Path", path);
+		ymk_response_header(req, "X-Method", ymk_request_method(req));
+		ymk_response_header(req, "X-Target", ymk_request_target(req));
+		snprintf(num, sizeof num, "%d", ymk_request_version(req));
+		ymk_response_header(req, "X-Version", num);
+		bad = ymk_response_header(req, "X-Bad", "a\r\nb");
+		snprintf(num, sizeof num, "%d", bad);
+		ymk_response_header(req, "X-Bad-Rc", num);
+		if (ymk_respond_buffer(req, 200, "application/json", "{\"ok\":true}", 11) != 0)
+			return 599;
+		return 0;
+	}
+	if (strcmp(path, "/api/teapot") == 0)
+		return 418;
+	if (strcmp(path, "/api/forgot") == 0)
+		return 0;
+	if (strcmp(path, "/api/file") == 0) {
+		char file[PATH_MAX];
+		int fd;
+
+		if (snprintf(file, sizeof file, "%s/hello.txt", H.root) >= (int)sizeof file)
+			return 599;
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return 599;
+		return ymk_respond_fd(req, fd, "text/plain") == 0 ? 0 : 599;
+	}
+	if (strcmp(path, "/api/twice") == 0) {
+		if (ymk_respond_buffer(req, 200, "text/plain", "first", 5) != 0)
+			return 599;
+		twice_rc = ymk_respond_buffer(req, 200, "text/plain", "second", 6);
+		return 0;
+	}
+	if (strcmp(path, "/api/lastrc") == 0) {
+		int n = snprintf(num, sizeof num, "%d", twice_rc);
+
+		return ymk_respond_buffer(req, 200, "text/plain", num, (size_t)n) == 0 ? 0 : 599;
+	}
+	return YMK_PASS;
+}
+
+/* One line per entry, one write() each, O_APPEND: lines of fork children never interleave. */
+static void access_log_line(const ymk_access_entry *e, void *user)
+{
+	char line[9000];
+	int n;
+	int fd;
+
+	if (e->size < offsetof(ymk_access_entry, bytes_sent) + sizeof e->bytes_sent)
+		return;
+	n = snprintf(line, sizeof line, "%s %s %d %llu\n", e->method, e->target, e->status,
+		     (unsigned long long)e->bytes_sent);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line)
+		n = (int)sizeof line - 1;
+	fd = open(user, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, line, (size_t)n) < 0) {
+		/* nothing to do: the test will see the line missing */
+	}
+	close(fd);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Request helpers and expectations
+ * ------------------------------------------------------------------------------------------- */
+
+static void conn_open(tc_conn *c)
+{
+	int rc = tc_connect(c, H.host, H.port, IO_MS);
+
+	ck_assert_msg(rc == 0, "connect to %s port %d: %s", H.host, H.port, c->err);
+}
+
+/* Sends raw and reads one response; a failed send is tolerated when a response still arrives (a
+ * server may answer and close before it read all of an oversized request). */
+static void exchange_len(tc_conn *c, const char *raw, size_t len, bool head, tc_response *r)
+{
+	char send_err[sizeof c->err] = "";
+
+	if (tc_send(c, raw, len, IO_MS) < 0)
+		memcpy(send_err, c->err, sizeof send_err);
+	if (tc_read_response(c, r, head, IO_MS) < 0)
+		ck_abort_msg("request %s: no valid response: %s%s%s", tc_show(raw, len), c->err,
+			     send_err[0] ? "; send failed before: " : "", send_err);
+}
+
+static void exchange(tc_conn *c, const char *raw, bool head, tc_response *r)
+{
+	exchange_len(c, raw, strlen(raw), head, r);
+}
+
+/* One request on a fresh connection. */
+static void fetch(const char *raw, bool head, tc_response *r)
+{
+	tc_conn c;
+
+	conn_open(&c);
+	exchange(&c, raw, head, r);
+	tc_close(&c);
+}
+
+static void get(const char *target, tc_response *r)
+{
+	char raw[8192];
+	int n = snprintf(raw, sizeof raw, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", target);
+
+	ck_assert(n > 0 && (size_t)n < sizeof raw);
+	fetch(raw, false, r);
+}
+
+static void expect_status(const tc_response *r, int status, const char *ctx)
+{
+	ck_assert_msg(r->status == status, "%s: expected status %d, got %d %s", ctx, status, r->status,
+		      r->reason);
+}
+
+static void expect_header(const tc_response *r, const char *name, const char *want, const char *ctx)
+{
+	const char *got = tc_header(r, name);
+
+	ck_assert_msg(got != NULL, "%s (status %d): header %s absent, expected \"%s\"", ctx, r->status,
+		      name, want);
+	ck_assert_msg(strcmp(got, want) == 0, "%s (status %d): header %s: expected \"%s\", got \"%s\"",
+		      ctx, r->status, name, want, got);
+}
+
+static void expect_no_header(const tc_response *r, const char *name, const char *ctx)
+{
+	const char *got = tc_header(r, name);
+
+	ck_assert_msg(got == NULL, "%s (status %d): unexpected header %s: %s", ctx, r->status, name,
+		      got ? got : "");
+}
+
+static void expect_body(const tc_response *r, const void *want, size_t len, const char *ctx)
+{
+	size_t first_diff = 0;
+
+	while (first_diff < len && first_diff < r->body_len &&
+	       ((const char *)want)[first_diff] == r->body[first_diff])
+		first_diff++;
+	ck_assert_msg(r->body_len == len && first_diff == len,
+		      "%s (status %d): body differs: expected %zu bytes, got %zu (first difference at "
+		      "byte %zu); got: %s",
+		      ctx, r->status, len, r->body_len, first_diff, tc_show(r->body, r->body_len));
+}
+
+static void expect_body_str(const tc_response *r, const char *want, const char *ctx)
+{
+	expect_body(r, want, strlen(want), ctx);
+}
+
+static void expect_body_lacks(const tc_response *r, const char *needle, const char *ctx)
+{
+	ck_assert_msg(memmem(r->body, r->body_len, needle, strlen(needle)) == NULL,
+		      "%s (status %d): body echoes \"%s\": %s", ctx, r->status, needle,
+		      tc_show(r->body, r->body_len));
+}
+
+static void expect_closed(tc_conn *c, const char *ctx)
+{
+	size_t extra = 0;
+	int rc = tc_wait_eof(c, CLOSE_MS, &extra);
+
+	ck_assert_msg(rc == 1, "%s: server did not close the connection: %s", ctx, c->err);
+	ck_assert_msg(extra == 0, "%s: %zu unexpected bytes after the response before EOF", ctx, extra);
+}
+
+/* The server answered and keeps the connection: a further request on it is served. */
+static void expect_still_open(tc_conn *c, const char *ctx)
+{
+	tc_response r;
+
+	if (tc_send_str(c, GET_HELLO, IO_MS) < 0 || tc_read_response(c, &r, false, IO_MS) < 0)
+		ck_abort_msg("%s: connection not usable for a following request: %s", ctx, c->err);
+	expect_status(&r, 200, ctx);
+	expect_body_str(&r, HELLO, ctx);
+	tc_response_free(&r);
+}
+
+/* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 5.6.7). */
+static bool is_imf_fixdate(const char *s)
+{
+	static const char days[] = "Mon,Tue,Wed,Thu,Fri,Sat,Sun,";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	static const char shape[] = "Www, 99 Mmm 9999 99:99:99 GMT"; /* 9: a digit */
+	bool day_ok = false;
+	bool month_ok = false;
+
+	if (strlen(s) != sizeof shape - 1)
+		return false;
+	for (size_t i = 0; i < sizeof days - 1; i += 4)
+		day_ok |= memcmp(s, days + i, 4) == 0;
+	for (size_t i = 0; i < sizeof months - 1; i += 3)
+		month_ok |= memcmp(s + 8, months + i, 3) == 0;
+	if (!day_ok || !month_ok)
+		return false;
+	for (size_t i = 4; i < sizeof shape - 1; i++) {
+		char want = shape[i];
+
+		if (i >= 8 && i < 11)
+			continue; /* the month */
+		if (want == '9') {
+			if (s[i] < '0' || s[i] > '9')
+				return false;
+		} else if (s[i] != want) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void expect_date(const tc_response *r, const char *name, const char *ctx)
+{
+	const char *v = tc_header(r, name);
+
+	ck_assert_msg(v != NULL, "%s: header %s absent", ctx, name);
+	ck_assert_msg(is_imf_fixdate(v), "%s: header %s is not an IMF-fixdate: \"%s\"", ctx, name, v);
+}
+
+/* A table row: GET target answers status; body and Content-Type checked when given. */
+struct get_case {
+	const char *target;
+	int status;
+	const char *body;
+	const char *content_type;
+};
+
+static void run_get_cases(const struct get_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		tc_response r;
+		char ctx[300];
+
+		snprintf(ctx, sizeof ctx, "GET %s", tc_show(cases[i].target, strlen(cases[i].target)));
+		get(cases[i].target, &r);
+		expect_status(&r, cases[i].status, ctx);
+		if (cases[i].body)
+			expect_body_str(&r, cases[i].body, ctx);
+		if (cases[i].content_type)
+			expect_header(&r, "Content-Type", cases[i].content_type, ctx);
+		tc_response_free(&r);
+	}
+}
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---------------------------------------------------------------------------------------------
+ * 1-7: static files
+ * ------------------------------------------------------------------------------------------- */
+
+START_TEST(test_get_and_head)
+{
+	static const char *const same[] = {"Content-Type", "Content-Length", "ETag", "Last-Modified",
+					   "Accept-Ranges", "X-Content-Type-Options"};
+	const char *ctx = "GET /hello.txt";
+	const char *etag;
+	tc_conn c;
+	tc_response g;
+	tc_response h;
+	tc_response n;
+
+	start_model(_i);
+	conn_open(&c);
+	exchange(&c, GET_HELLO, false, &g);
+	expect_status(&g, 200, ctx);
+	expect_header(&g, "Content-Type", "text/plain; charset=utf-8", ctx);
+	expect_header(&g, "Content-Length", "13", ctx);
+	expect_body_str(&g, HELLO, ctx);
+	expect_date(&g, "Date", ctx);
+	expect_date(&g, "Last-Modified", ctx);
+	etag = tc_header(&g, "ETag");
+	ck_assert_msg(etag != NULL, "%s: no ETag", ctx);
+	ck_assert_msg(strlen(etag) >= 3 && etag[0] == '"' && etag[strlen(etag) - 1] == '"',
+		      "%s: ETag is not a quoted strong tag: %s", ctx, etag);
+	expect_header(&g, "Accept-Ranges", "bytes", ctx);
+	expect_header(&g, "X-Content-Type-Options", "nosniff", ctx);
+
+	ctx = "HEAD /hello.txt";
+	exchange(&c, "HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n", true, &h);
+	expect_status(&h, 200, ctx);
+	for (size_t i = 0; i < NELEM(same); i++)
+		expect_header(&h, same[i], tc_header(&g, same[i]), ctx);
+	expect_date(&h, "Date", ctx);
+	/* Exactly the GET headers: nothing more, nothing less (Date may tick). */
+	for (size_t i = 0; i < h.nheaders; i++)
+		ck_assert_msg(tc_header(&g, h.headers[i].name) != NULL,
+			      "%s: header %s not in the GET response", ctx, h.headers[i].name);
+	for (size_t i = 0; i < g.nheaders; i++)
+		ck_assert_msg(tc_header(&h, g.headers[i].name) != NULL,
+			      "%s: GET header %s missing from HEAD", ctx, g.headers[i].name);
+
+	/* No body bytes followed the HEAD answer: the next response parses at once. */
+	ctx = "GET /page.html after HEAD";
+	exchange(&c, "GET /page.html HTTP/1.1\r\nHost: x\r\n\r\n", false, &n);
+	expect_status(&n, 200, ctx);
+	expect_body_str(&n, PAGE, ctx);
+
+	tc_response_free(&g);
+	tc_response_free(&h);
+	tc_response_free(&n);
+	tc_close(&c);
+	stop();
+}
+END_TEST
+
+START_TEST(test_index_and_redirects)
+{
+	static const struct get_case cases[] = {
+		{"/", 200, INDEX, "text/html; charset=utf-8"},
+		{"/sub/", 200, SUB_INDEX, "text/html; charset=utf-8"},
+		{"/noindex/", 403, NULL, NULL},
+		{"/noindex/file.txt", 200, NOINDEX_FILE, "text/plain; charset=utf-8"},
+	};
+	static const struct {
+		const char *target;
+		const char *location;
+	} redirects[] = {
+		{"/sub", "/sub/"},
+		{"/sub?x=1", "/sub/?x=1"},
+		{"/noindex", "/noindex/"},
+	};
+
+	start_model(_i);
+	run_get_cases(cases, NELEM(cases));
+	for (size_t i = 0; i < NELEM(redirects); i++) {
+		tc_response r;
+		char ctx[128];
+
+		snprintf(ctx, sizeof ctx, "GET %s", redirects[i].target);
+		get(redirects[i].target, &r);
+		expect_status(&r, 301, ctx);
+		expect_header(&r, "Location", redirects[i].location, ctx);
+		tc_response_free(&r);
+	}
+	stop();
+}
+END_TEST
+
+START_TEST(test_not_found)
+{
+	static const struct {
+		const char *target;
+		const char *not_echoed;
+	} cases[] = {
+		{"/missing.txt", "missing"},
+		{"/<script>zz.txt", "script"},
+		{"/hello.txt/x", "hello.txt"},
+	};
+
+	start_model(_i);
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		tc_response r;
+		char ctx[128];
+
+		snprintf(ctx, sizeof ctx, "GET %s", cases[i].target);
+		get(cases[i].target, &r);
+		expect_status(&r, 404, ctx);
+		expect_header(&r, "Content-Type", "text/html; charset=utf-8", ctx);
+		ck_assert_msg(memmem(r.body, r.body_len, "404", 3) != NULL, "%s: body lacks \"404\": %s",
+			      ctx, tc_show(r.body, r.body_len));
+		expect_body_lacks(&r, cases[i].not_echoed, ctx);
+		tc_response_free(&r);
+	}
+	stop();
+}
+END_TEST
+
+START_TEST(test_traversal_and_escapes)
+{
+	static const char *const forbidden[] = {
+		"/../secret.txt",         "/%2e%2e/secret.txt",        "/%2E%2E%2Fsecret.txt",
+		"/sub/../../secret.txt",  "/sub/..%2f..%2fsecret.txt", "http://x/../secret.txt",
+		"/sub/../hello.txt",      "/..",                       "/sub/%2e%2e",
+	};
+	static const struct get_case cases[] = {
+		{"/%zz", 400, NULL, NULL},
+		{"/%4", 400, NULL, NULL},
+		{"/%00.txt", 400, NULL, NULL},
+		{"/ohwell...txt", 200, OHWELL, NULL},
+		{"/hehe..txt", 200, HEHE, NULL},
+	};
+
+	start_model(_i);
+	for (size_t i = 0; i < NELEM(forbidden); i++) {
+		tc_response r;
+		char ctx[128];
+
+		snprintf(ctx, sizeof ctx, "GET %s", forbidden[i]);
+		get(forbidden[i], &r);
+		expect_status(&r, 403, ctx);
+		expect_body_lacks(&r, "top secret", ctx);
+		expect_body_lacks(&r, "secret.txt", ctx);
+		tc_response_free(&r);
+	}
+	run_get_cases(cases, NELEM(cases));
+	stop();
+}
+END_TEST
+
+START_TEST(test_symlinks_and_special_files)
+{
+	static const struct get_case cases[] = {
+		{"/link-in.txt", 403, NULL, NULL},
+		{"/link-out", 403, NULL, NULL},
+		{"/linkdir/index.html", 403, NULL, NULL},
+		{"/linkdir/", 403, NULL, NULL},
+		{"/fifo", 403, NULL, NULL},
+		/* the server did not hang on the FIFO: */
+		{"/hello.txt", 200, HELLO, NULL},
+		{"/.ymk-upload-123", 404, NULL, NULL},
+		{"/./.ymk-upload-123", 404, NULL, NULL},
+		{"/%2eymk-upload-123", 404, NULL, NULL},
+	};
+	tc_response r;
+
+	start_model(_i);
+	run_get_cases(cases, NELEM(cases));
+	get("/link-out", &r);
+	expect_body_lacks(&r, "root:", "GET /link-out");
+	tc_response_free(&r);
+	stop();
+}
+END_TEST
+
+START_TEST(test_query_and_decoding)
+{
+	static const struct get_case cases[] = {
+		{"/hello.txt?a=b", 200, HELLO, "text/plain; charset=utf-8"},
+		{"/hello.txt?", 200, HELLO, NULL},
+		{"/with%20space.txt", 200, SPACE, "text/plain; charset=utf-8"},
+		{"/caf%C3%A9.txt", 200, CAFE, "text/plain; charset=utf-8"},
+		{"/caf%c3%a9.txt", 200, CAFE, NULL},
+		{"/caf\xc3\xa9.txt", 200, CAFE, "text/plain; charset=utf-8"},
+		{"http://localhost/hello.txt", 200, HELLO, "text/plain; charset=utf-8"},
+		{"/%68ello.txt", 200, HELLO, NULL},
+	};
+
+	start_model(_i);
+	run_get_cases(cases, NELEM(cases));
+	stop();
+}
+END_TEST
+
+START_TEST(test_mime)
+{
+	static const struct get_case cases[] = {
+		{"/page.html", 200, PAGE, "text/html; charset=utf-8"},
+		{"/data.unknownext", 200, UNKNOWN, "application/octet-stream"},
+		{"/hello.txt", 200, HELLO, "text/plain; charset=utf-8"},
+		{"/big.bin", 200, NULL, "application/octet-stream"},
+	};
+
+	start_model(_i);
+	run_get_cases(cases, NELEM(cases));
+	stop();
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------
+ * 8: Range
+ * ------------------------------------------------------------------------------------------- */
+
+START_TEST(test_range)
+{
+	static const struct {
+		const char *range;
+		int status;
+		const char *content_range; /* NULL: must be absent */
+		size_t off;
+		size_t len;
+	} cases[] = {
+		{"bytes=0-99", 206, "bytes 0-99/100000", 0, 100},
+		{"bytes=-500", 206, "bytes 99500-99999/100000", 99500, 500},
+		{"bytes=99000-", 206, "bytes 99000-99999/100000", 99000, 1000},
+		{"bytes=0-999999", 206, "bytes 0-99999/100000", 0, BIG_LEN},
+		{"bytes=-200000", 206, "bytes 0-99999/100000", 0, BIG_LEN},
+		{"bytes=1000-1000", 206, "bytes 1000-1000/100000", 1000, 1},
+		{"bytes=100000-", 416, "bytes */100000", 0, 0},
+		{"bytes=-0", 416, "bytes */100000", 0, 0},
+		{"bytes=5-2", 200, NULL, 0, BIG_LEN},
+		{"bytes=abc", 200, NULL, 0, BIG_LEN},
+		{"pages=1-2", 200, NULL, 0, BIG_LEN},
+		{"0-99", 200, NULL, 0, BIG_LEN},
+	};
+	unsigned char *big = malloc(BIG_LEN);
+	char raw[256];
+	char ctx[128];
+	char len_text[32];
+	tc_conn c;
+	tc_response r;
+
+	ck_assert_ptr_nonnull(big);
+	for (size_t i = 0; i < BIG_LEN; i++)
+		big[i] = big_byte(i);
+	start_model(_i);
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		snprintf(raw, sizeof raw, "GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: %s\r\n\r\n",
+			 cases[i].range);
+		snprintf(ctx, sizeof ctx, "GET /big.bin Range: %s", cases[i].range);
+		fetch(raw, false, &r);
+		expect_status(&r, cases[i].status, ctx);
+		if (cases[i].content_range)
+			expect_header(&r, "Content-Range", cases[i].content_range, ctx);
+		else
+			expect_no_header(&r, "Content-Range", ctx);
+		if (cases[i].status != 416) {
+			snprintf(len_text, sizeof len_text, "%zu", cases[i].len);
+			expect_header(&r, "Content-Length", len_text, ctx);
+			expect_body(&r, big + cases[i].off, cases[i].len, ctx);
+		}
+		tc_response_free(&r);
+	}
+
+	fetch("GET /empty.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=0-\r\n\r\n", false, &r);
+	expect_status(&r, 416, "GET /empty.txt Range: bytes=0-");
+	expect_header(&r, "Content-Range", "bytes */0", "GET /empty.txt Range: bytes=0-");
+	tc_response_free(&r);
+
+	/* Range is ignored for HEAD; and the HEAD answer carries no body. */
+	conn_open(&c);
+	exchange(&c, "HEAD /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-99\r\n\r\n", true, &r);
+	expect_status(&r, 200, "HEAD /big.bin Range: bytes=0-99");
+	expect_header(&r, "Content-Length", "100000", "HEAD /big.bin Range: bytes=0-99");
+	expect_no_header(&r, "Content-Range", "HEAD /big.bin Range: bytes=0-99");
+	tc_response_free(&r);
+	expect_still_open(&c, "GET after HEAD with Range");
+	tc_close(&c);
+
+	free(big);
+	stop();
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------
+ * 9: errors, limits and methods
+ * ------------------------------------------------------------------------------------------- */
+
+/* A growing string for building oversized requests. */
+struct text {
+	char *p;
+	size_t len;
+};
+
+__attribute__((format(printf, 2, 3))) static void text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *np;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	ck_assert_int_ge(n, 0);
+	np = realloc(t->p, t->len + (size_t)n + 1);
+	ck_assert_ptr_nonnull(np);
+	t->p = np;
+	va_start(ap, fmt);
+	vsnprintf(t->p + t->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+static void text_repeat(struct text *t, char ch, size_t n)
+{
+	char *np = realloc(t->p, t->len + n + 1);
+
+	ck_assert_ptr_nonnull(np);
+	t->p = np;
+	memset(t->p + t->len, ch, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+START_TEST(test_errors_close)
+{
+	struct text long_line = {0};
+	struct text big_head = {0};
+	struct text many = {0};
+	struct {
+		const char *what;
+		const char *raw;
+		int status;
+	} cases[] = {
+		{"5000-byte request line", NULL, 414},
+		{"9000-byte head", NULL, 431},
+		{"101 header lines", NULL, 431},
+		{"HTTP/2.0", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+		{"HTTP/1.2", "GET / HTTP/1.2\r\nHost: x\r\n\r\n", 505},
+		{"garbage", "garbage\r\n\r\n", 400},
+		{"no Host", "GET / HTTP/1.1\r\n\r\n", 400},
+		{"two Host lines", "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400},
+		{"CL + TE (GET)",
+		 "GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n",
+		 400},
+		{"CL + TE (POST)",
+		 "POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n",
+		 400},
+		{"obs-fold", "GET /hello.txt HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400},
+	};
+
+	/* "GET /aaa... HTTP/1.1" is exactly 5000 bytes before its CRLF. */
+	text_add(&long_line, "GET /");
+	text_repeat(&long_line, 'a', 5000 - strlen("GET /") - strlen(" HTTP/1.1"));
+	text_add(&long_line, " HTTP/1.1\r\nHost: x\r\n\r\n");
+	cases[0].raw = long_line.p;
+	text_add(&big_head, "GET / HTTP/1.1\r\nHost: x\r\n");
+	for (int i = 0; i < 9; i++) {
+		text_add(&big_head, "X-Pad-%d: ", i);
+		text_repeat(&big_head, 'b', 990);
+		text_add(&big_head, "\r\n");
+	}
+	text_add(&big_head, "\r\n");
+	cases[1].raw = big_head.p;
+	text_add(&many, "GET / HTTP/1.1\r\nHost: x\r\n");
+	for (int i = 0; i < 100; i++)
+		text_add(&many, "X-H-%d: v\r\n", i);
+	text_add(&many, "\r\n");
+	cases[2].raw = many.p;
+
+	start_model(_i);
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		tc_conn c;
+		tc_response r;
+
+		conn_open(&c);
+		exchange(&c, cases[i].raw, false, &r);
+		expect_status(&r, cases[i].status, cases[i].what);
+		expect_header(&r, "Connection", "close", cases[i].what);
+		expect_closed(&c, cases[i].what);
+		tc_response_free(&r);
+		tc_close(&c);
+	}
+	free(long_line.p);
+	free(big_head.p);
+	free(many.p);
+	stop();
+}
+END_TEST
+
+START_TEST(test_methods)
+{
+	static const struct {
+		const char *raw;
+		int status;
+		const char *allow;
+	} cases[] = {
+		{"FOO / HTTP/1.1\r\nHost: x\r\n\r\n", 501, NULL},
+		{"PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 405, ALLOW},
+		{"DELETE /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n", 405, ALLOW},
+		{"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 405, ALLOW},
+		{"OPTIONS /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n", 204, ALLOW},
+		{"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 204, ALLOW},
+		{"GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400, NULL},
+		{"GET x HTTP/1.1\r\nHost: x\r\n\r\n", 400, NULL},
+	};
+
+	start_model(_i);
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		tc_response r;
+		char ctx[128];
+
+		snprintf(ctx, sizeof ctx, "%s", tc_show(cases[i].raw, strlen(cases[i].raw)));
+		fetch(cases[i].raw, false, &r);
+		expect_status(&r, cases[i].status, ctx);
+		if (cases[i].allow)
+			expect_header(&r, "Allow", cases[i].allow, ctx);
+		if (cases[i].status == 204)
+			ck_assert_msg(r.body_len == 0, "%s: 204 with a body", ctx);
+		tc_response_free(&r);
+	}
+	stop();
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------
+ * 10: connections
+ * ------------------------------------------------------------------------------------------- */
+
+static const struct {
+	const char *target;
+	const char *body;
+} rotation[] = {
+	{"/hello.txt", HELLO},
+	{"/page.html", PAGE},
+	{"/sub/", SUB_INDEX},
+	{"/with%20space.txt", SPACE},
+	{"/hehe..txt", HEHE},
+};
+
+/* Writes n requests in one send() and reads the n responses in order. */
+static void pipeline(tc_conn *c, size_t n)
+{
+	struct text all = {0};
+	ssize_t sent;
+
+	for (size_t i = 0; i < n; i++)
+		text_add(&all, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", rotation[i % NELEM(rotation)].target);
+	sent = send(c->fd, all.p, all.len, MSG_NOSIGNAL);
+	ck_assert_msg(sent == (ssize_t)all.len, "one send() of %zu bytes sent %zd", all.len, sent);
+	for (size_t i = 0; i < n; i++) {
+		tc_response r;
+		char ctx[128];
+
+		snprintf(ctx, sizeof ctx, "pipelined response %zu of %zu (GET %s)", i + 1, n,
+			 rotation[i % NELEM(rotation)].target);
+		if (tc_read_response(c, &r, false, IO_MS) < 0)
+			ck_abort_msg("%s: %s", ctx, c->err);
+		expect_status(&r, 200, ctx);
+		expect_body_str(&r, rotation[i % NELEM(rotation)].body, ctx);
+		tc_response_free(&r);
+	}
+	free(all.p);
+}
+
+START_TEST(test_keepalive_and_pipelining)
+{
+	tc_conn c;
+
+	start_model(_i);
+	conn_open(&c);
+	for (size_t i = 0; i < 3; i++) {
+		char raw[128];
+		char ctx[128];
+		tc_response r;
+
+		snprintf(raw, sizeof raw, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", rotation[i].target);
+		snprintf(ctx, sizeof ctx, "keep-alive request %zu (GET %s)", i + 1, rotation[i].target);
+		exchange(&c, raw, false, &r);
+		expect_status(&r, 200, ctx);
+		expect_body_str(&r, rotation[i].body, ctx);
+		tc_response_free(&r);
+	}
+	tc_close(&c);
+
+	conn_open(&c);
+	pipeline(&c, 3);
+	tc_close(&c);
+	conn_open(&c);
+	pipeline(&c, 20);
+	expect_still_open(&c, "GET after 20 pipelined requests");
+	tc_close(&c);
+	stop();
+}
+END_TEST
+
+START_TEST(test_connection_close_and_http10)
+{
+	tc_conn c;
+	tc_response r;
+	const char *ctx;
+
+	start_model(_i);
+
+	ctx = "HTTP/1.1 with Connection: close";
+	conn_open(&c);
+	exchange(&c, "GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false, &r);
+	expect_status(&r, 200, ctx);
+	expect_body_str(&r, HELLO, ctx);
+	expect_header(&r, "Connection", "close", ctx);
+	expect_closed(&c, ctx);
+	tc_response_free(&r);
+	tc_close(&c);
+
+	ctx = "HTTP/1.0 without Connection";
+	conn_open(&c);
+	exchange(&c, "GET /hello.txt HTTP/1.0\r\n\r\n", false, &r);
+	expect_status(&r, 200, ctx);
+	expect_body_str(&r, HELLO, ctx);
+	expect_closed(&c, ctx);
+	tc_response_free(&r);
+	tc_close(&c);
+
+	ctx = "HTTP/1.0 with Connection: keep-alive";
+	conn_open(&c);
+	exchange(&c, "GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", false, &r);
+	expect_status(&r, 200, ctx);
+	expect_body_str(&r, HELLO, ctx);
+	expect_header(&r, "Connection", "keep-alive", ctx);
+	tc_response_free(&r);
+	exchange(&c, "GET /page.html HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", false, &r);
+	expect_status(&r, 200, "second HTTP/1.0 keep-alive request");
+	expect_body_str(&r, PAGE, "second HTTP/1.0 keep-alive request");
+	tc_response_free(&r);
+	tc_close(&c);
+	stop();
+}
+END_TEST
+
+START_TEST(test_lenient_framing)
+{
+	static const char *const raws[] = {
+		"GET /hello.txt HTTP/1.1\nHost: x\n\n",
+		"\r\nGET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /hello.txt HTTP/1.1\r\nhOsT: x\r\n\r\n",
+		"GET /hello.txt HTTP/1.1\r\nHost:x\r\nX-Empty:\r\n\r\n",
+	};
+
+	start_model(_i);
+	for (size_t i = 0; i < NELEM(raws); i++) {
+		tc_response r;
+		char ctx[128];
+
+		snprintf(ctx, sizeof ctx, "%s", tc_show(raws[i], strlen(raws[i])));
+		fetch(raws[i], false, &r);
+		expect_status(&r, 200, ctx);
+		expect_body_str(&r, HELLO, ctx);
+		tc_response_free(&r);
+	}
+	stop();
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------
+ * 11: connection cap
+ * ------------------------------------------------------------------------------------------- */
+
+START_TEST(test_connection_cap)
+{
+	struct server_opts o = {.model = model_of(_i), .max_connections = 2};
+	long long deadline;
+	int last_status = 0;
+	char last_err[sizeof((tc_conn *)0)->err] = "";
+	bool served = false;
+	tc_conn a;
+	tc_conn b;
+	tc_conn over;
+	tc_response r;
+	const char *retry;
+
+	start(&o);
+	conn_open(&a);
+	exchange(&a, GET_HELLO, false, &r);
+	expect_status(&r, 200, "first held connection");
+	tc_response_free(&r);
+	conn_open(&b);
+	exchange(&b, GET_HELLO, false, &r);
+	expect_status(&r, 200, "second held connection");
+	tc_response_free(&r);
+
+	conn_open(&over);
+	exchange(&over, GET_HELLO, false, &r);
+	expect_status(&r, 503, "third connection past max_connections 2");
+	retry = tc_header(&r, "Retry-After");
+	ck_assert_msg(retry != NULL && retry[0] >= '0' && retry[0] <= '9',
+		      "503 past the cap: Retry-After missing or not delta-seconds: %s",
+		      retry ? retry : "(absent)");
+	expect_closed(&over, "503 past the cap");
+	tc_response_free(&r);
+	tc_close(&over);
+
+	/* Free one slot; the server must notice (event: EOF; fork: reap the child). */
+	tc_close(&a);
+	deadline = tc_now_ms() + 5000;
+	while (!served && tc_now_ms() < deadline) {
+		tc_conn d;
+
+		conn_open(&d);
+		if (tc_send_str(&d, GET_HELLO, IO_MS) == 0 &&
+		    tc_read_response(&d, &r, false, IO_MS) == 0) {
+			last_status = r.status;
+			served = r.status == 200;
+			tc_response_free(&r);
+		} else {
+			memcpy(last_err, d.err, sizeof last_err);
+		}
+		tc_close(&d);
+		if (!served)
+			poll(NULL, 0, 50);
+	}
+	ck_assert_msg(served, "no 200 within 5 s after a held connection closed (last status %d%s%s)",
+		      last_status, last_err[0] ? ", last error: " : "", last_err);
+	expect_still_open(&b, "the other held connection");
+	tc_close(&b);
+	stop();
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------
+ * 12: timeouts
+ * ------------------------------------------------------------------------------------------- */
+
+START_TEST(test_slowloris)
+{
+	static const char partial[] = "GET /hello.txt HTTP/1.1\r\nHost: x\r\n";
+	struct server_opts o = {.model = model_of(_i), .header_timeout_ms = 1500, .read_timeout_ms = 1500};
+	long long t0 = 0;
+	long long answered_at = 0;
+	bool second_done = false;
+	tc_conn slow;
+	tc_response r;
+
+	start(&o);
+	conn_open(&slow);
+	for (size_t i = 0; i < sizeof partial - 1; i++) {
+		int w;
+
+		if (tc_send(&slow, partial + i, 1, IO_MS) < 0)
+			break; /* the server gave up on us: its answer is read below */
+		if (i == 0)
+			t0 = tc_now_ms();
+		if (i == 2 && !second_done) {
+			get("/hello.txt", &r);
+			expect_status(&r, 200, "a second client while a slow one trickles");
+			expect_body_str(&r, HELLO, "a second client while a slow one trickles");
+			tc_response_free(&r);
+			second_done = true;
+		}
+		w = tc_wait_readable(&slow, 200); /* the pacing: one byte per 200 ms */
+		ck_assert_msg(w >= 0, "slow client: %s", slow.err);
+		if (w == 1) {
+			answered_at = tc_now_ms();
+			break;
+		}
+	}
+	ck_assert_msg(t0 != 0, "slow client could not send its first byte: %s", slow.err);
+	ck_assert_msg(second_done, "the slow client was cut off before the second client ran");
+	if (answered_at == 0) {
+		int w = tc_wait_readable(&slow, 5000);
+
+		ck_assert_msg(w == 1, "slow client: no answer after its whole partial head was sent");
+		answered_at = tc_now_ms();
+	}
+	if (tc_read_response(&slow, &r, false, IO_MS) < 0)
+		ck_abort_msg("slow client: no valid response: %s", slow.err);
+	expect_status(&r, 408, "slow client past header_timeout 1500 ms");
+	ck_assert_msg(answered_at - t0 >= 1000 && answered_at - t0 <= 4000,
+		      "slow client: 408 came %lld ms after its first byte (expected 1000..4000)",
+		      answered_at - t0);
+	expect_closed(&slow, "slow client after 408");
+	tc_response_free(&r);
+	tc_close(&slow);
+	stop();
+}
+END_TEST
+
+START_TEST(test_idle_connection_closed)
+{
+	struct server_opts o = {.model = model_of(_i), .header_timeout_ms = 1500, .read_timeout_ms = 1500};
+	size_t extra = 0;
+	long long t0;
+	long long took;
+	int rc;
+	tc_conn c;
+
+	start(&o);
+	conn_open(&c);
+	t0 = tc_now_ms();
+	rc = tc_wait_eof(&c, 6000, &extra);
+	took = tc_now_ms() - t0;
+	ck_assert_msg(rc == 1, "silent connection not closed within 6 s (read_timeout 1500): %s", c.err);
+	ck_assert_msg(took >= 1000 && took <= 4000,
+		      "silent connection closed after %lld ms (expected 1000..4000)", took);
+	ck_assert_msg(extra == 0, "silent connection: %zu bytes sent before the close (no request "
+		      "had started)", extra);
+	tc_close(&c);
+	stop();
+}
+END_TEST
+
+START_TEST(test_keepalive_idle)
+{
+	struct server_opts o = {.model = model_of(_i), .keepalive_timeout_ms = 1000};
+	size_t extra = 0;
+	long long t0;
+	long long took;
+	int rc;
+	tc_conn c;
+	tc_response r;
+
+	start(&o);
+	conn_open(&c);
+	exchange(&c, GET_HELLO, false, &r);
+	expect_status(&r, 200, "request before the keep-alive idle");
+	tc_response_free(&r);
+	t0 = tc_now_ms();
+	rc = tc_wait_eof(&c, 3000, &extra);
+	took = tc_now_ms() - t0;
+	ck_assert_msg(rc == 1, "idle keep-alive connection not closed within 3 s (keepalive 1000): %s",
+		      c.err);
+	ck_assert_msg(took >= 500, "idle keep-alive connection closed after only %lld ms", took);
+	ck_assert_msg(extra == 0, "idle keep-alive close sent %zu bytes (expected a silent close)",
+		      extra);
+	tc_close(&c);
+	stop();
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------
+ * 13: the handler API
+ * ------------------------------------------------------------------------------------------- */
+
+START_TEST(test_handler)
+{
+	struct server_opts o = {.model = model_of(_i), .handler = true};
+	char bad_rc[32];
+	char ctx[64];
+	tc_conn c;
+	tc_response r;
+
+	snprintf(bad_rc, sizeof bad_rc, "%d", YMK_EINVAL);
+	start(&o);
+
+	strcpy(ctx, "GET /api/hello?q=1");
+	fetch("GET /api/hello?q=1 HTTP/1.1\r\nHost: x\r\nX-Custom:  abc \r\n\r\n", false, &r);
+	expect_status(&r, 200, ctx);
+	expect_header(&r, "Content-Type", "application/json", ctx);
+	expect_header(&r, "Content-Length", "11", ctx);
+	expect_body_str(&r, "{\"ok\":true}", ctx);
+	expect_header(&r, "X-Test", "1", ctx);
+	expect_header(&r, "X-Query", "q=1", ctx);
+	expect_header(&r, "X-Echo", "abc", ctx);
+	expect_header(&r, "X-Path", "/api/hello", ctx);
+	expect_header(&r, "X-Method", "GET", ctx);
+	expect_header(&r, "X-Target", "/api/hello?q=1", ctx);
+	expect_header(&r, "X-Version", "1", ctx);
+	expect_header(&r, "X-Bad-Rc", bad_rc, ctx);
+	expect_no_header(&r, "X-Bad", ctx);
+	tc_response_free(&r);
+
+	strcpy(ctx, "GET /api/./hello (HTTP/1.0)");
+	fetch("GET /api/./hello HTTP/1.0\r\n\r\n", false, &r);
+	expect_status(&r, 200, ctx);
+	expect_header(&r, "X-Path", "/api/hello", ctx);
+	expect_header(&r, "X-Query", "(none)", ctx);
+	expect_header(&r, "X-Echo", "(none)", ctx);
+	expect_header(&r, "X-Version", "0", ctx);
+	tc_response_free(&r);
+
+	strcpy(ctx, "HEAD /api/hello");
+	conn_open(&c);
+	exchange(&c, "HEAD /api/hello HTTP/1.1\r\nHost: x\r\n\r\n", true, &r);
+	expect_status(&r, 200, ctx);
+	expect_header(&r, "Content-Length", "11", ctx);
+	expect_header(&r, "X-Method", "HEAD", ctx);
+	tc_response_free(&r);
+	expect_still_open(&c, "GET after HEAD /api/hello");
+	tc_close(&c);
+
+	strcpy(ctx, "GET /hello.txt (passed on)");
+	get("/hello.txt", &r);
+	expect_status(&r, 200, ctx);
+	expect_body_str(&r, HELLO, ctx);
+	expect_no_header(&r, "X-Test", ctx);
+	tc_response_free(&r);
+
+	strcpy(ctx, "GET /api/teapot");
+	get("/api/teapot", &r);
+	expect_status(&r, 418, ctx);
+	expect_header(&r, "Content-Type", "text/html; charset=utf-8", ctx);
+	ck_assert_msg(r.body_len > 0, "%s: empty error page", ctx);
+	tc_response_free(&r);
+
+	strcpy(ctx, "GET /api/forgot");
+	get("/api/forgot", &r);
+	expect_status(&r, 500, ctx);
+	tc_response_free(&r);
+
+	strcpy(ctx, "GET /api/file");
+	get("/api/file", &r);
+	expect_status(&r, 200, ctx);
+	expect_header(&r, "Content-Type", "text/plain", ctx);
+	expect_header(&r, "Content-Length", "13", ctx);
+	expect_body_str(&r, HELLO, ctx);
+	tc_response_free(&r);
+
+	strcpy(ctx, "GET /api/file Range: bytes=0-4");
+	fetch("GET /api/file HTTP/1.1\r\nHost: x\r\nRange: bytes=0-4\r\n\r\n", false, &r);
+	expect_status(&r, 206, ctx);
+	expect_header(&r, "Content-Range", "bytes 0-4/13", ctx);
+	expect_body_str(&r, "hello", ctx);
+	tc_response_free(&r);
+
+	/* Same connection: in the fork model one child serves it, so the static is shared. */
+	strcpy(ctx, "GET /api/twice");
+	conn_open(&c);
+	exchange(&c, "GET /api/twice HTTP/1.1\r\nHost: x\r\n\r\n", false, &r);
+	expect_status(&r, 200, ctx);
+	expect_body_str(&r, "first", ctx);
+	tc_response_free(&r);
+	exchange(&c, "GET /api/lastrc HTTP/1.1\r\nHost: x\r\n\r\n", false, &r);
+	snprintf(bad_rc, sizeof bad_rc, "%d", YMK_ERESPONDED);
+	expect_status(&r, 200, "GET /api/lastrc");
+	expect_body_str(&r, bad_rc, "second ymk_respond_buffer() result");
+	tc_response_free(&r);
+	tc_close(&c);
+	stop();
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------
+ * 14: IPv6
+ * ------------------------------------------------------------------------------------------- */
+
+static bool ipv6_loopback_usable(void)
+{
+	struct sockaddr_in6 sa;
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	memset(&sa, 0, sizeof sa);
+	sa.sin6_family = AF_INET6;
+	sa.sin6_addr = in6addr_loopback;
+	ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return ok;
+}
+
+START_TEST(test_ipv6)
+{
+	struct server_opts o = {.model = model_of(_i), .listen = "[::1]:0", .host = "::1"};
+	tc_response r;
+
+	if (!ipv6_loopback_usable()) {
+		printf("test_ipv6: skipped, ::1 cannot be bound on this machine\n");
+		return;
+	}
+	start(&o);
+	get("/hello.txt", &r);
+	expect_status(&r, 200, "GET /hello.txt over [::1]");
+	expect_body_str(&r, HELLO, "GET /hello.txt over [::1]");
+	tc_response_free(&r);
+	stop();
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------
+ * 15: access log
+ * ------------------------------------------------------------------------------------------- */
+
+static char *read_whole(const char *path, size_t *len)
+{
+	char *p = NULL;
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*len = 0;
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		char *np = realloc(p, n + 4096 + 1);
+		ssize_t got;
+
+		ck_assert_ptr_nonnull(np);
+		p = np;
+		got = read(fd, p + n, 4096);
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	p[n] = '\0';
+	*len = n;
+	return p;
+}
+
+static size_t count_lines(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += s[i] == '\n';
+	return n;
+}
+
+START_TEST(test_access_log)
+{
+	struct server_opts o = {.model = model_of(_i), .access_log = true};
+	char want[512];
+	size_t not_found_bytes;
+	size_t len = 0;
+	char *log = NULL;
+	long long deadline;
+	tc_conn c;
+	tc_response r;
+
+	start(&o);
+	conn_open(&c);
+	exchange(&c, GET_HELLO, false, &r);
+	expect_status(&r, 200, "GET /hello.txt");
+	tc_response_free(&r);
+	exchange(&c, "GET /missing.txt HTTP/1.1\r\nHost: x\r\n\r\n", false, &r);
+	expect_status(&r, 404, "GET /missing.txt");
+	not_found_bytes = r.body_len;
+	tc_response_free(&r);
+	exchange(&c, "GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-99\r\n\r\n", false, &r);
+	expect_status(&r, 206, "GET /big.bin Range: bytes=0-99");
+	tc_response_free(&r);
+	tc_close(&c);
+
+	/* The entry is written after the response went out: give it a bounded moment. */
+	deadline = tc_now_ms() + 5000;
+	for (;;) {
+		free(log);
+		log = read_whole(H.log_path, &len);
+		if ((log && count_lines(log, len) >= 3) || tc_now_ms() >= deadline)
+			break;
+		poll(NULL, 0, 20);
+	}
+	{
+		int status = end_server();
+
+		ck_assert_msg(status != -1, "server did not exit within %d ms of SIGTERM", STOP_MS);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "server child status %#x",
+			      status);
+	}
+	free(log);
+	log = read_whole(H.log_path, &len);
+	snprintf(want, sizeof want,
+		 "GET /hello.txt 200 13\nGET /missing.txt 404 %zu\nGET /big.bin 206 100\n",
+		 not_found_bytes);
+	ck_assert_msg(log != NULL, "access log %s was never written", H.log_path);
+	ck_assert_msg(strcmp(log, want) == 0, "access log:\n%s\nexpected:\n%s", log, want);
+	free(log);
+	remove_tree();
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------
+ * Configuration and lifecycle, no traffic
+ * ------------------------------------------------------------------------------------------- */
+
+static ymk_config *config_with_root(const char *root)
+{
+	ymk_config *cfg = NULL;
+
+	ck_assert_int_eq(ymk_config_new(&cfg), 0);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(ymk_config_set_root(cfg, root), 0);
+	ck_assert_int_eq(ymk_config_set_listen(cfg, "127.0.0.1:0"), 0);
+	return cfg;
+}
+
+static void scratch_dir(void)
+{
+	remove_tree();
+	H.owner = getpid();
+	if (!H.atexit_set) {
+		atexit(harness_atexit);
+		H.atexit_set = true;
+	}
+	make_tree();
+}
+
+START_TEST(test_config_listen)
+{
+	static const char *const bad[] = {"nonsense", "1.2.3.4", "[::1]", "127.0.0.1:99999",
+					  "", "127.0.0.1:", ":80", "[::1:80"};
+	ymk_config *cfg = NULL;
+
+	ck_assert_int_eq(ymk_config_new(&cfg), 0);
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		int rc = ymk_config_set_listen(cfg, bad[i]);
+
+		ck_assert_msg(rc == YMK_EADDRESS, "set_listen(\"%s\") returned %d (%s), expected "
+			      "YMK_EADDRESS", bad[i], rc, ymk_strerror(rc));
+		ck_assert_ptr_nonnull(ymk_config_error(cfg));
+	}
+	ck_assert_int_eq(ymk_config_set_listen(cfg, "0.0.0.0:0"), 0);
+	ck_assert_int_eq(ymk_config_set_listen(cfg, "[::1]:0"), 0);
+	ck_assert_int_eq(ymk_config_set_listen(cfg, "127.0.0.1:65535"), 0);
+	ymk_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_bad_root)
+{
+	char path[PATH_MAX];
+	ymk_config *cfg;
+	ymk_server *srv;
+	int rc;
+
+	scratch_dir();
+	join(path, sizeof path, H.base, "no-such-dir");
+	cfg = config_with_root(path);
+	srv = (ymk_server *)&srv; /* anything but NULL */
+	rc = ymk_server_new(&srv, cfg);
+	ck_assert_msg(rc == -ENOENT, "missing root: ymk_server_new returned %d (%s), expected -ENOENT",
+		      rc, ymk_strerror(rc));
+	ck_assert_msg(srv == NULL, "missing root: *out not set to NULL");
+	ymk_config_free(cfg);
+
+	join(path, sizeof path, H.base, "secret.txt");
+	cfg = config_with_root(path);
+	srv = (ymk_server *)&srv;
+	rc = ymk_server_new(&srv, cfg);
+	ck_assert_msg(rc == YMK_ENOTDIR, "file as root: ymk_server_new returned %d (%s), expected "
+		      "YMK_ENOTDIR", rc, ymk_strerror(rc));
+	ck_assert_msg(srv == NULL, "file as root: *out not set to NULL");
+	ymk_config_free(cfg);
+	remove_tree();
+}
+END_TEST
+
+START_TEST(test_config_port_in_use)
+{
+	char addr[64];
+	ymk_config *cfg;
+	ymk_server *first = NULL;
+	ymk_server *second;
+	int rc;
+
+	scratch_dir();
+	cfg = config_with_root(H.root);
+	rc = ymk_server_new(&first, cfg);
+	ck_assert_msg(rc == 0, "ymk_server_new: %s (%s)", ymk_strerror(rc), ymk_config_error(cfg));
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", ymk_server_port(first));
+	ck_assert_int_eq(ymk_config_set_listen(cfg, addr), 0);
+	second = (ymk_server *)&second;
+	rc = ymk_server_new(&second, cfg);
+	ck_assert_msg(rc == -EADDRINUSE, "second server on %s: returned %d (%s), expected -EADDRINUSE",
+		      addr, rc, ymk_strerror(rc));
+	ck_assert_msg(second == NULL, "second server: *out not set to NULL");
+	ymk_server_free(first);
+	ymk_config_free(cfg);
+	remove_tree();
+}
+END_TEST
+
+START_TEST(test_strerror)
+{
+	static const int codes[] = {0,           YMK_EINVAL,   YMK_ENOMEM,  YMK_ESTATE,
+				    YMK_EADDRESS, YMK_ENOROOT, YMK_ENOTDIR, YMK_ERESPONDED,
+				    -ENOENT,     -EADDRINUSE,  -1234567,    1,
+				    -4095,       INT_MIN};
+
+	for (size_t i = 0; i < NELEM(codes); i++) {
+		const char *s = ymk_strerror(codes[i]);
+
+		ck_assert_msg(s != NULL, "ymk_strerror(%d) returned NULL", codes[i]);
+		ck_assert_msg(s[0] != '\0', "ymk_strerror(%d) returned \"\"", codes[i]);
+	}
+	ck_assert_ptr_nonnull(ymk_version());
+	ymk_config_free(NULL);
+	ymk_server_free(NULL);
+}
+END_TEST
+
+START_TEST(test_stop_before_run)
+{
+	ymk_config *cfg;
+	ymk_server *srv = NULL;
+	long long t0;
+	int rc;
+
+	scratch_dir();
+	cfg = config_with_root(H.root);
+	rc = ymk_server_new(&srv, cfg);
+	ck_assert_msg(rc == 0, "ymk_server_new: %s (%s)", ymk_strerror(rc), ymk_config_error(cfg));
+	ymk_config_free(cfg);
+	ymk_server_stop(srv);
+	t0 = tc_now_ms();
+	rc = ymk_server_run(srv);
+	ck_assert_msg(rc == 0, "ymk_server_run after stop returned %d (%s)", rc, ymk_strerror(rc));
+	ck_assert_msg(tc_now_ms() - t0 < 3000, "ymk_server_run after stop took %lld ms",
+		      tc_now_ms() - t0);
+	ymk_server_free(srv);
+	remove_tree();
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------
+ * The runner
+ * ------------------------------------------------------------------------------------------- */
+
+static TCase *looped_case(const char *name)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, 30);
+	return tc;
+}
+
+static Suite *integration_suite(void)
+{
+	Suite *s = suite_create("integration");
+	TCase *tc;
+
+	tc = looped_case("static");
+	tcase_add_loop_test(tc, test_get_and_head, 0, 2);
+	tcase_add_loop_test(tc, test_index_and_redirects, 0, 2);
+	tcase_add_loop_test(tc, test_not_found, 0, 2);
+	tcase_add_loop_test(tc, test_traversal_and_escapes, 0, 2);
+	tcase_add_loop_test(tc, test_symlinks_and_special_files, 0, 2);
+	tcase_add_loop_test(tc, test_query_and_decoding, 0, 2);
+	tcase_add_loop_test(tc, test_mime, 0, 2);
+	tcase_add_loop_test(tc, test_range, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = looped_case("errors");
+	tcase_add_loop_test(tc, test_errors_close, 0, 2);
+	tcase_add_loop_test(tc, test_methods, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = looped_case("connections");
+	tcase_add_loop_test(tc, test_keepalive_and_pipelining, 0, 2);
+	tcase_add_loop_test(tc, test_connection_close_and_http10, 0, 2);
+	tcase_add_loop_test(tc, test_lenient_framing, 0, 2);
+	tcase_add_loop_test(tc, test_connection_cap, 0, 2);
+	tcase_add_loop_test(tc, test_ipv6, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = looped_case("timeouts");
+	tcase_add_loop_test(tc, test_slowloris, 0, 2);
+	tcase_add_loop_test(tc, test_idle_connection_closed, 0, 2);
+	tcase_add_loop_test(tc, test_keepalive_idle, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = looped_case("callbacks");
+	tcase_add_loop_test(tc, test_handler, 0, 2);
+	tcase_add_loop_test(tc, test_access_log, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("config");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_config_listen);
+	tcase_add_test(tc, test_config_bad_root);
+	tcase_add_test(tc, test_config_port_in_use);
+	tcase_add_test(tc, test_strerror);
+	tcase_add_test(tc, test_stop_before_run);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(integration_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
