@@ -115,10 +115,20 @@ int ymk__fork_run(ymk_server *srv)
 	if (rc < 0)
 		return rc;
 
+	uint64_t accept_resume = 0; /* non-zero: out of fds, the listener rests until then */
 	while (!srv->stop_requested) {
-		ch.pfd[0] = (struct pollfd){.fd = srv->listen_fd, .events = POLLIN};
+		int timeout = ch.untracked ? 200 : -1;
+		if (accept_resume) {
+			uint64_t now = ymk__os_now_ms();
+			if (now >= accept_resume)
+				accept_resume = 0;
+			else if (timeout < 0 || accept_resume - now < (uint64_t)timeout)
+				timeout = (int)(accept_resume - now);
+		}
+		/* poll() ignores a negative fd: that is how the listener rests. */
+		ch.pfd[0] = (struct pollfd){.fd = accept_resume ? -1 : srv->listen_fd, .events = POLLIN};
 		ch.pfd[1] = (struct pollfd){.fd = srv->wake_fd[0], .events = POLLIN};
-		int n = poll(ch.pfd, 2 + ch.n, ch.untracked ? 200 : -1);
+		int n = poll(ch.pfd, 2 + ch.n, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -138,8 +148,11 @@ int ymk__fork_run(ymk_server *srv)
 			if (fd < 0) {
 				if (errno == EINTR || errno == ECONNABORTED)
 					continue;
-				if (errno != EAGAIN && errno != EWOULDBLOCK)
-					ymk__log(srv, YMK_LOG_WARN, "accept: %s", ymk_strerror(-errno));
+				if (errno != EAGAIN && errno != EWOULDBLOCK) {
+					ymk__log(srv, YMK_LOG_WARN, "accept: %s; pausing new connections",
+						 ymk_strerror(-errno));
+					accept_resume = ymk__os_now_ms() + 100;
+				}
 				break;
 			}
 			if (ch.n >= srv->s.max_connections || children_reserve(&ch) < 0) {

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -85,7 +86,12 @@ struct loop {
 	ymk_server *srv;
 	int ep;
 	struct heap timers;
+	uint64_t accept_resume; /* non-zero: the listener is paused until then (out of fds) */
 };
+
+/* Out of file descriptors, accept() keeps failing while the listener stays readable: take the
+ * listener out of the loop for a moment instead of spinning on it. */
+#define ACCEPT_PAUSE_MS 100
 
 static void drop(struct loop *lp, struct ymk__conn *c)
 {
@@ -124,8 +130,11 @@ static void accept_all(struct loop *lp)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				ymk__log(srv, YMK_LOG_WARN, "accept: %s", ymk_strerror(-errno));
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			ymk__log(srv, YMK_LOG_WARN, "accept: %s; pausing new connections", ymk_strerror(-errno));
+			if (epoll_ctl(lp->ep, EPOLL_CTL_DEL, srv->listen_fd, NULL) == 0)
+				lp->accept_resume = ymk__os_now_ms() + ACCEPT_PAUSE_MS;
 			return;
 		}
 		if (lp->timers.n >= srv->s.max_connections) {
@@ -187,9 +196,12 @@ int ymk__loop_run(ymk_server *srv)
 	struct epoll_event evs[128];
 	while (!srv->stop_requested) {
 		int timeout = -1;
-		if (lp.timers.n) {
-			uint64_t now = ymk__os_now_ms(), key = lp.timers.v[0]->heap_key;
-			timeout = key <= now ? 0 : key - now > INT_MAX ? INT_MAX : (int)(key - now);
+		uint64_t next = lp.timers.n ? lp.timers.v[0]->heap_key : UINT64_MAX;
+		if (lp.accept_resume && lp.accept_resume < next)
+			next = lp.accept_resume;
+		if (next != UINT64_MAX) {
+			uint64_t now = ymk__os_now_ms();
+			timeout = next <= now ? 0 : next - now > INT_MAX ? INT_MAX : (int)(next - now);
 		}
 		int n = epoll_wait(lp.ep, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
 		if (n < 0) {
@@ -209,6 +221,9 @@ int ymk__loop_run(ymk_server *srv)
 				settle(&lp, p, ymk__conn_step(p, now));
 		}
 		now = ymk__os_now_ms();
+		if (lp.accept_resume && now >= lp.accept_resume &&
+		    epoll_ctl(lp.ep, EPOLL_CTL_ADD, srv->listen_fd, &e) == 0)
+			lp.accept_resume = 0;
 		while (lp.timers.n && lp.timers.v[0]->heap_key <= now) {
 			struct ymk__conn *c = lp.timers.v[0];
 			settle(&lp, c, ymk__conn_expire(c, now));

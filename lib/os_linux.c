@@ -19,9 +19,12 @@ int ymk__os_open_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 	how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 	long fd;
+	int tries = 0;
+	/* EAGAIN: the kernel saw a concurrent rename it could not prove harmless; retry a few times,
+	 * then give up rather than loop on a hostile rename storm. */
 	do
 		fd = syscall(SYS_openat2, dirfd, *rel ? rel : ".", &how, sizeof how);
-	while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+	while (fd < 0 && (errno == EINTR || errno == EAGAIN) && ++tries < 16);
 	if (fd < 0)
 		return -errno;
 	return (int)fd;

@@ -59,6 +59,12 @@ static int is_tchar(unsigned char ch)
 	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
+/* A value the library will put in a header: no CR, LF (no NUL by construction). */
+static int header_value_ok(const char *v)
+{
+	return strpbrk(v, "\r\n") == NULL;
+}
+
 int ymk_response_header(ymk_request *req, const char *name, const char *value)
 {
 	static const char *const reserved[] = {"Content-Length", "Content-Range", "Date", "Connection",
@@ -71,9 +77,8 @@ int ymk_response_header(ymk_request *req, const char *name, const char *value)
 	for (size_t i = 0; i < nlen; i++)
 		if (!is_tchar((unsigned char)name[i]))
 			return YMK_EINVAL;
-	for (size_t i = 0; i < vlen; i++)
-		if (value[i] == '\r' || value[i] == '\n')
-			return YMK_EINVAL;
+	if (!header_value_ok(value))
+		return YMK_EINVAL;
 	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
 		if (ymk__ascii_ieq(name, nlen, reserved[i]))
 			return YMK_EINVAL;
@@ -95,7 +100,8 @@ int ymk_response_header(ymk_request *req, const char *name, const char *value)
 int ymk_respond_buffer(ymk_request *req, int status, const char *content_type, const void *body,
 		       size_t len)
 {
-	if (!req || status < 200 || status > 599 || (!body && len))
+	if (!req || status < 200 || status > 599 || (!body && len) ||
+	    (content_type && !header_value_ok(content_type)))
 		return YMK_EINVAL;
 	if (req->responded)
 		return YMK_ERESPONDED;
@@ -119,6 +125,10 @@ int ymk_respond_fd(ymk_request *req, int fd, const char *content_type)
 	struct stat st;
 	if (fd < 0)
 		return YMK_EINVAL;
+	if (content_type && !header_value_ok(content_type)) {
+		close(fd);
+		return YMK_EINVAL;
+	}
 	if (fstat(fd, &st) < 0) {
 		int err = -errno;
 		close(fd);

@@ -208,8 +208,9 @@ void ymk__respond_options(struct ymk__conn *c, const char *allow)
 const char *ymk__content_type(ymk_server *srv, const char *path)
 {
 	if (srv->s.mime) {
+		/* The hook's answer goes into a header: one with a line break is ignored. */
 		const char *t = srv->s.mime(path, srv->s.mime_user);
-		if (t)
+		if (t && *t && !strpbrk(t, "\r\n"))
 			return t;
 	}
 	const char *t = ymk__mime_builtin(path, strlen(path));
