@@ -295,9 +295,11 @@ static const struct parse_case cases[] = {
 	{IN("GET /"), FILL("a", 3), SUF(" HTTP/1.0\r\n\r\n"), .lim = &lim_line16, .ret = 414},
 	{IN("GET /"), FILL("a", 3), SUF(" HTTP/1.0"), .lim = &lim_line16, .ret = 414},
 	{IN("\r\n\r\nGET /aa HTTP/1.0\r"), .lim = &lim_line16, .ret = AGAIN},
+	{IN("GET /aa HTTP/1.0"), .lim = &lim_line16, .ret = AGAIN},
+	{IN("GET /aa HTTP/1.0\rX"), .lim = &lim_line16, .ret = 414},
 	{IN("x"), .lim = &lim_zero, .ret = 414},
 
-	/* 157: 431 */
+	/* 159: 431 */
 	{IN("GET / HTTP/1.1\r\nHost: a\r\nX: "), FILL("b", 9000), .ret = 431},
 	{IN("GET / HTTP/1.1\r\nHost: a\r\nX: "), FILL("b", 9000), SUF("\r\n\r\n"), .ret = 431},
 	{IN("GET / HTTP/1.1\r\nHost: a\r\n"), FILL("X: " LINE95 "\r\n", 100), .ret = 431},
@@ -307,7 +309,13 @@ static const struct parse_case cases[] = {
 	{IN("GET / HTTP/1.1\r\nHost: a\r\nX: "), FILL("b", 36), .lim = &lim_head64, .ret = 431},
 	{IN("\n\n\nGET / HTTP/1.1\r\nHost: a\r\nX: "), FILL("b", 32), SUF("\r\n\r\n"), .lim = &lim_head64,
 	 OK_GET11, .n_headers = 2},
+	{IN("GET / HTTP/1.1\r\nHost: a\r\nX: "), FILL("b", 35), .lim = &lim_head64, .ret = AGAIN},
 	{IN("GET /aaaaaaaaaaaaaaaaaaaa"), .lim = &lim_head20, .ret = 431},
+	{IN("GET /aaaaaaaaaaaaaaa"), .lim = &lim_head20, .ret = 431},
+	{IN("GET /aaaaaaaaaaaaaa"), .lim = &lim_head20, .ret = AGAIN},
+	{IN("GET /aaaa HTTP/1.0\n\n"), .lim = &lim_head20, .method = YMK__METHOD_GET, .target = "/aaaa"},
+	{IN("GET /aaaaa HTTP/1.0\n\n"), .lim = &lim_head20, .ret = 431},
+	{IN("GET /aaaaaa HTTP/1.0\n\n"), .lim = &lim_head20, .ret = 431},
 	{IN("GET / HTTP/1.0\r\nX: y\r\n"), .lim = &lim_head20, .ret = 431},
 	{IN("GET / HTTP/1.1\r\n"), FILL("X: y\r\n", 99), SUF("Host: a\r\n\r\n"), OK_GET11, .n_headers = 100},
 	{IN("GET / HTTP/1.1\r\n"), FILL("X: y\r\n", 100), SUF("Host: a\r\n\r\n"), .ret = 431},
