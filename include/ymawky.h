@@ -70,6 +70,11 @@ YMK_EXPORT const char *ymk_strerror(int err);
 #define YMK_DEFAULT_WRITE_TIMEOUT_MS 10000   /* longest stall while a response is being sent */
 #define YMK_DEFAULT_KEEPALIVE_TIMEOUT_MS 5000 /* idle time between requests on one connection */
 #define YMK_DEFAULT_RETRY_AFTER_S 1          /* Retry-After of the 503 sent past the cap */
+#define YMK_DEFAULT_MAX_BODY (1ull << 30)    /* bytes of a PUT body (1 GiB) */
+#define YMK_DEFAULT_MAX_HANDLER_BODY (1u << 20) /* bytes of a body a handler reads into memory */
+#define YMK_DEFAULT_BODY_GRACE_MS 5000       /* a body must arrive within grace + length / rate */
+#define YMK_DEFAULT_BODY_MIN_RATE 16384      /* bytes per second (ymawky: 5 s + length / 16 KiB/s) */
+#define YMK_DEFAULT_FILE_MODE 0644           /* mode of files created by PUT */
 
 /* Upper bounds the setters accept. */
 #define YMK_MAX_HEADERS_LIMIT 256
@@ -88,12 +93,29 @@ enum ymk_model {
 	YMK_MODEL_FORK = 1,  /* a child process per connection, as ymawky did */
 };
 
+/* Methods of the static-file handler, as flags for ymk_config_set_methods(). The values are
+ * fixed: new methods get new bits, never renumbered. */
+#define YMK_METHOD_GET (1u << 0)
+#define YMK_METHOD_HEAD (1u << 1)
+#define YMK_METHOD_OPTIONS (1u << 2)
+#define YMK_METHOD_PUT (1u << 3)
+#define YMK_METHOD_DELETE (1u << 4)
+#define YMK_METHODS_READ (YMK_METHOD_GET | YMK_METHOD_HEAD | YMK_METHOD_OPTIONS) /* the default */
+
 /* ---------------------------------------------------------------------------------------------
  * Callbacks
  * ------------------------------------------------------------------------------------------- */
 
 /* Returned by a handler to pass the request on to the static-file handler. */
 #define YMK_PASS 1
+
+/* Returned by a handler to have the request body read first: the library reads the whole body
+ * into memory (up to ymk_request_set_body_limit(), default YMK_DEFAULT_MAX_HANDLER_BODY; more is
+ * answered 413 without calling the handler again), sending "100 Continue" first when the client
+ * asked for it, under the same deadlines as any body; then it calls the handler again with
+ * ymk_request_body() available. A handler that answers without asking for the body never
+ * receives it: the library discards it and closes the connection after the answer. */
+#define YMK_READ_BODY 2
 
 /* A request handler, called once per request after the head was parsed and the path validated
  * (a request the library refuses, such as a traversal or a malformed head, never reaches it).
@@ -102,6 +124,23 @@ enum ymk_model {
  * Any other value, or 0 without an answer, is answered 500.
  * Runs in the thread that called ymk_server_run(); in the fork model, in the child process. */
 typedef int ymk_handler_fn(ymk_request *req, void *user);
+
+/* A path policy, asked by the static-file handler for every request it would serve (GET, HEAD,
+ * PUT, DELETE) after the path was decoded and validated and before any body byte is read.
+ * It sees the method, the path, the headers, the peer and ymk_request_content_length().
+ * Return 0 to allow, or a status 400..599 (403, 405, 413, 415, 507...) to refuse; the client
+ * then gets that status and no body byte is stored. For PUT it may call
+ * ymk_request_set_body_limit() (only lowers the limit) and ymk_request_set_file_mode().
+ * For OPTIONS it is asked once per enabled method with ymk_request_is_probe() true, to build the
+ * Allow header: a method it refuses is left out.
+ * Runs where the handler runs (fork model: in the child). */
+typedef int ymk_policy_fn(ymk_request *req, void *user);
+
+/* An upload verdict: the last look at a finished upload before it replaces anything. fd is the
+ * complete, flushed temporary file (read it with pread(); do not close it), size its length.
+ * Return 0 to let it replace the target, or a status 400..599 to reject it: the temporary file is
+ * discarded and the old file stays byte for byte as it was. Runs where the handler runs. */
+typedef int ymk_verdict_fn(ymk_request *req, int fd, uint64_t size, void *user);
 
 /* A MIME hook: given the request's decoded path (as ymk_request_path() gives it), return a media
  * type (a string that must stay valid while the server runs) or NULL to use the built-in table.
@@ -198,6 +237,45 @@ YMK_EXPORT int ymk_config_set_keepalive_timeout(ymk_config *cfg, unsigned ms);
  * static-file handler). Returns 0 or YMK_EINVAL (cfg NULL). */
 YMK_EXPORT int ymk_config_set_handler(ymk_config *cfg, ymk_handler_fn *fn, void *user);
 
+/* The methods the static-file handler serves: YMK_METHOD_* flags, default YMK_METHODS_READ.
+ * PUT and DELETE are off unless set here. A known method that is not enabled is answered 405 with
+ * an Allow header. GET and HEAD go together (either both or neither). Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_methods(ymk_config *cfg, unsigned methods);
+
+/* The largest PUT body, in bytes (1..2^62); a larger Content-Length is answered 413 before any
+ * byte is stored, a chunked body is cut off at the limit with 413. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_max_body(ymk_config *cfg, uint64_t bytes);
+
+/* The body deadline: a body must arrive completely within grace_ms + received / min_rate seconds
+ * of its start (min_rate in bytes per second, 1..2^30; grace 1..YMK_MAX_TIMEOUT_MS), and the read
+ * timeout applies between its bytes. Past it: 408 and close, nothing stored. Returns 0 or
+ * YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_body_deadline(ymk_config *cfg, unsigned grace_ms, unsigned min_rate);
+
+/* The mode of files created by PUT (permission bits only, 0..0777; the umask is not applied).
+ * A replaced file keeps this mode too. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_file_mode(ymk_config *cfg, unsigned mode);
+
+/* The path policy and its user pointer; NULL removes it. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_policy(ymk_config *cfg, ymk_policy_fn *fn, void *user);
+
+/* The upload verdict hook; NULL removes it. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_upload_verdict(ymk_config *cfg, ymk_verdict_fn *fn, void *user);
+
+/* Directory listings for directories without index.html (default off: 403). Listings are sorted,
+ * HTML-escaped, and never show names starting with '.'. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_listing(ymk_config *cfg, int enabled);
+
+/* Precompressed sidecars (default off): when "file.br" or "file.gz" exists beside "file" and the
+ * client accepts that coding, it is sent with Content-Encoding, the original's Content-Type, its
+ * own ETag and "Vary: Accept-Encoding". Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_precompressed(ymk_config *cfg, int enabled);
+
+/* A directory of custom error pages named CODE.html ("404.html"), opened by ymk_server_new()
+ * beneath which pages are read like any file (no symlinks); a missing page falls back to the
+ * built-in one. NULL removes it. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_error_pages(ymk_config *cfg, const char *dir);
+
 /* The MIME hook, asked before the built-in table; NULL removes it. Returns 0 or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_mime_hook(ymk_config *cfg, ymk_mime_fn *fn, void *user);
 
@@ -262,6 +340,29 @@ YMK_EXPORT int ymk_request_version(const ymk_request *req);
 
 /* The client's address; *len receives its length when len is not NULL. */
 YMK_EXPORT const struct sockaddr *ymk_request_peer(const ymk_request *req, socklen_t *len);
+
+/* The request body's declared length: Content-Length, or -1 when the body is chunked (length
+ * unknown) or when there is no body at all (then ymk_request_has_body() is 0). */
+YMK_EXPORT int64_t ymk_request_content_length(const ymk_request *req);
+
+/* 1 when the request carries a body (Content-Length > 0 or chunked), else 0. */
+YMK_EXPORT int ymk_request_has_body(const ymk_request *req);
+
+/* 1 inside a policy call made to build an OPTIONS answer (the method is the one probed), else 0. */
+YMK_EXPORT int ymk_request_is_probe(const ymk_request *req);
+
+/* Lowers the body limit for this request (a handler before returning YMK_READ_BODY, or the
+ * policy for a PUT); a larger value than the current limit is ignored. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_request_set_body_limit(ymk_request *req, uint64_t bytes);
+
+/* The mode of the file a PUT creates or replaces (policy only; permission bits 0..0777).
+ * Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_request_set_file_mode(ymk_request *req, unsigned mode);
+
+/* The body read for a handler that returned YMK_READ_BODY: during the handler's second call a
+ * non-NULL pointer (also for an empty body) valid for that call, with its length in *len (when
+ * len is not NULL); in the first call NULL and *len 0. */
+YMK_EXPORT const void *ymk_request_body(const ymk_request *req, size_t *len);
 
 /* ---------------------------------------------------------------------------------------------
  * Answering, inside a handler (at most one ymk_respond_* per request)

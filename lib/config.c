@@ -101,6 +101,11 @@ int ymk_config_new(ymk_config **out)
 	s->header_timeout_ms = YMK_DEFAULT_HEADER_TIMEOUT_MS;
 	s->write_timeout_ms = YMK_DEFAULT_WRITE_TIMEOUT_MS;
 	s->keepalive_timeout_ms = YMK_DEFAULT_KEEPALIVE_TIMEOUT_MS;
+	s->methods = YMK_METHODS_READ;
+	s->max_body = YMK_DEFAULT_MAX_BODY;
+	s->body_grace_ms = YMK_DEFAULT_BODY_GRACE_MS;
+	s->body_min_rate = YMK_DEFAULT_BODY_MIN_RATE;
+	s->file_mode = YMK_DEFAULT_FILE_MODE;
 	*out = cfg;
 	return 0;
 }
@@ -110,6 +115,7 @@ void ymk_config_free(ymk_config *cfg)
 	if (!cfg)
 		return;
 	ymk__free(cfg->s.root);
+	ymk__free(cfg->s.error_pages);
 	ymk__free(cfg);
 }
 
@@ -261,5 +267,103 @@ int ymk_config_set_access_log(ymk_config *cfg, ymk_access_fn *fn, void *user)
 		return YMK_EINVAL;
 	cfg->s.access = fn;
 	cfg->s.access_user = user;
+	return ok(cfg);
+}
+
+int ymk_config_set_methods(ymk_config *cfg, unsigned methods)
+{
+	const unsigned known = YMK_METHOD_GET | YMK_METHOD_HEAD | YMK_METHOD_OPTIONS | YMK_METHOD_PUT |
+			       YMK_METHOD_DELETE;
+	if (!cfg)
+		return YMK_EINVAL;
+	if (methods & ~known)
+		return fail(cfg, YMK_EINVAL, "methods: unknown flag bits 0x%x", methods & ~known);
+	if (!(methods & YMK_METHOD_GET) != !(methods & YMK_METHOD_HEAD))
+		return fail(cfg, YMK_EINVAL, "methods: GET and HEAD go together");
+	cfg->s.methods = methods;
+	return ok(cfg);
+}
+
+int ymk_config_set_max_body(ymk_config *cfg, uint64_t bytes)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (bytes < 1 || bytes > (1ull << 62))
+		return fail(cfg, YMK_EINVAL, "max_body: %llu is outside 1..2^62", (unsigned long long)bytes);
+	cfg->s.max_body = bytes;
+	return ok(cfg);
+}
+
+int ymk_config_set_body_deadline(ymk_config *cfg, unsigned grace_ms, unsigned min_rate)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (grace_ms < 1 || grace_ms > YMK_MAX_TIMEOUT_MS)
+		return fail(cfg, YMK_EINVAL, "body_deadline: grace %u ms is outside 1..%u", grace_ms,
+			    YMK_MAX_TIMEOUT_MS);
+	if (min_rate < 1 || min_rate > (1u << 30))
+		return fail(cfg, YMK_EINVAL, "body_deadline: rate %u is outside 1..2^30", min_rate);
+	cfg->s.body_grace_ms = grace_ms;
+	cfg->s.body_min_rate = min_rate;
+	return ok(cfg);
+}
+
+int ymk_config_set_file_mode(ymk_config *cfg, unsigned mode)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (mode > 0777)
+		return fail(cfg, YMK_EINVAL, "file_mode: 0%o has bits outside 0777", mode);
+	cfg->s.file_mode = mode;
+	return ok(cfg);
+}
+
+int ymk_config_set_policy(ymk_config *cfg, ymk_policy_fn *fn, void *user)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.policy = fn;
+	cfg->s.policy_user = user;
+	return ok(cfg);
+}
+
+int ymk_config_set_upload_verdict(ymk_config *cfg, ymk_verdict_fn *fn, void *user)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.verdict = fn;
+	cfg->s.verdict_user = user;
+	return ok(cfg);
+}
+
+int ymk_config_set_listing(ymk_config *cfg, int enabled)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.listing = enabled != 0;
+	return ok(cfg);
+}
+
+int ymk_config_set_precompressed(ymk_config *cfg, int enabled)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.precompressed = enabled != 0;
+	return ok(cfg);
+}
+
+int ymk_config_set_error_pages(ymk_config *cfg, const char *dir)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	char *copy = NULL;
+	if (dir) {
+		if (!*dir || strlen(dir) > 4095)
+			return fail(cfg, YMK_EINVAL, "error_pages: empty or longer than 4095 bytes");
+		if (!(copy = ymk__strdup(dir)))
+			return fail(cfg, YMK_ENOMEM, "error_pages: out of memory");
+	}
+	ymk__free(cfg->s.error_pages);
+	cfg->s.error_pages = copy;
 	return ok(cfg);
 }

@@ -1,7 +1,9 @@
 /* conn.c: one connection's life, the same in every process model.
  *
  * READ_HEAD reads until the parser finds a complete head, then the request is answered at once
- * (handler or static file) and the response is queued; SEND writes the head and body (memory,
+ * (handler or static file) and the response is queued, or, for a PUT or a handler that asked for
+ * it, READ_BODY first streams the body (Content-Length or chunked) into a temporary file or
+ * memory, after a "100 Continue" when the client waits for one; SEND writes the head and body (memory,
  * then sendfile) without blocking; afterwards the connection either reads the next request
  * (keep-alive; pipelined bytes already buffered are parsed first, so responses keep their order)
  * or shuts its write side and LINGERs, discarding input until the client closes, so that unread
@@ -23,6 +25,7 @@
 
 #define LINGER_MS 2000
 #define LINGER_MAX_BYTES (1024 * 1024)
+#define IN_SLACK 4096 /* input room past the head limit, for body and pipelined bytes */
 
 int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, int fd, const struct sockaddr *peer,
 		   socklen_t peer_len, uint64_t now)
@@ -30,7 +33,7 @@ int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, int fd, const struct so
 	memset(c, 0, sizeof *c);
 	c->srv = srv;
 	c->file_fd = -1;
-	c->in_cap = srv->s.max_header_bytes;
+	c->in_cap = srv->s.max_header_bytes + IN_SLACK;
 	c->in = ymk__malloc(c->in_cap);
 	if (!c->in)
 		return YMK_ENOMEM;
@@ -46,6 +49,8 @@ int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, int fd, const struct so
 
 static uint64_t body_bytes_sent(const struct ymk__conn *c)
 {
+	if (c->segs)
+		return c->seg_body;
 	uint64_t n = c->out_off > c->out_head ? c->out_off - c->out_head : 0;
 	if (c->file_fd >= 0)
 		n += c->file_off - c->file_start;
@@ -71,10 +76,28 @@ static void log_access(struct ymk__conn *c, uint64_t now)
 	s->access(&e, s->access_user);
 }
 
+static void pending_free(struct ymk__conn *c)
+{
+	struct ymk__pending *pd = c->pend;
+	if (!pd)
+		return;
+	if (pd->tmp.fd >= 0)
+		ymk__fs_tmp_discard(pd->dir_fd, &pd->tmp);
+	if (pd->dir_fd >= 0)
+		close(pd->dir_fd);
+	ymk__free(pd->mem);
+	ymk__free(pd->path);
+	ymk__free(pd);
+	c->pend = NULL;
+}
+
 void ymk__conn_close(struct ymk__conn *c)
 {
 	if (c->state == YMK__ST_SEND)
 		log_access(c, ymk__os_now_ms()); /* an aborted response is still logged */
+	pending_free(c); /* an upload cut short leaves nothing behind */
+	ymk__free(c->segs);
+	c->segs = NULL;
 	if (c->file_fd >= 0)
 		close(c->file_fd);
 	if (c->fd >= 0)
@@ -130,8 +153,9 @@ static void handle_request(struct ymk__conn *c, const struct ymk__http_request *
 		c->keep_alive = req->connection_keep_alive && !req->connection_close;
 		c->ka_header = c->keep_alive;
 	}
-	/* Request bodies are not read by the static handler: answer, then close, and let the
-	 * lingering close discard the body. */
+	c->keep_alive_asked = c->keep_alive;
+	/* A body that nobody reads is not skipped: the answer closes the connection and the
+	 * lingering close discards the body. Starting a body read restores keep-alive. */
 	if (req->content_length > 0 || req->chunked)
 		c->keep_alive = 0;
 
@@ -144,8 +168,10 @@ static void handle_request(struct ymk__conn *c, const struct ymk__http_request *
 		return;
 	}
 	if (req->target_len == 1 && req->target[0] == '*') {
+		char allow[64];
+		ymk__allow_server(srv, allow);
 		if (req->method_id == YMK__METHOD_OPTIONS)
-			ymk__respond_options(c, YMK__ALLOW_STATIC);
+			ymk__respond_options(c, allow);
 		else
 			ymk__respond_error(c, 400, 1, NULL);
 		return;
@@ -174,21 +200,212 @@ static void handle_request(struct ymk__conn *c, const struct ymk__http_request *
 	struct ymk_request r = {
 		.conn = c, .http = req, .method = req->method, .target = req->target,
 		.path = path, .p = &p, .query = query,
+		.body_limit = srv->s.max_body, .file_mode = srv->s.file_mode,
 	};
 	if (srv->s.handler) {
+		r.body_limit = srv->s.max_body < YMK_DEFAULT_MAX_HANDLER_BODY ? srv->s.max_body
+									     : YMK_DEFAULT_MAX_HANDLER_BODY;
 		int rc = srv->s.handler(&r, srv->s.handler_user);
-		if (r.responded)
-			;
-		else if (rc == YMK_PASS)
+		if (r.responded) {
+		} else if (rc == YMK_READ_BODY) {
+			int st2 = ymk__conn_start_body(&r, YMK__SINK_HANDLER, r.body_limit, -1, NULL, NULL, 0);
+			if (st2)
+				ymk__respond_error(c, st2, 1, NULL);
+		} else if (rc == YMK_PASS) {
+			r.body_limit = srv->s.max_body;
 			ymk__static_serve(&r);
-		else if (rc >= 400 && rc <= 599)
+		} else if (rc >= 400 && rc <= 599) {
 			ymk__respond_error(c, rc, 0, NULL);
-		else
+		} else {
 			ymk__respond_error(c, 500, 0, NULL);
+		}
 	} else {
 		ymk__static_serve(&r);
 	}
 	ymk__free(r.extra);
+}
+
+/* ---- request bodies ------------------------------------------------------------------------ */
+
+int ymk__conn_start_body(struct ymk_request *r, enum ymk__body_sink sink, uint64_t limit, int dir_fd,
+			 struct ymk__tmpfile *tmp, const char *base, unsigned mode)
+{
+	struct ymk__conn *c = r->conn;
+	const struct ymk__http_request *req = r->http;
+	size_t plen = strlen(r->path), qlen = r->query ? strlen(r->query) : 0;
+	size_t blen = base ? strlen(base) : 0;
+	struct ymk__pending *pd = ymk__calloc(1, sizeof *pd);
+	char *buf = pd ? ymk__malloc(plen + 1 + qlen + 1 + blen + 1) : NULL;
+	if (!buf) {
+		ymk__free(pd);
+		if (tmp)
+			ymk__fs_tmp_discard(dir_fd, tmp);
+		if (dir_fd >= 0)
+			close(dir_fd);
+		return 503;
+	}
+	pd->sink = sink;
+	pd->http = *req;
+	pd->p = *r->p;
+	pd->path = buf;
+	memcpy(buf, r->path, plen + 1);
+	/* rel is the path without its leading '/' (and without a trailing '/', by rel_len) */
+	pd->p.rel = buf + 1;
+	if (r->query) {
+		pd->query = buf + plen + 1;
+		memcpy(pd->query, r->query, qlen + 1);
+		pd->p.query = pd->query;
+	}
+	if (base) {
+		char *b = buf + plen + 1 + qlen + 1;
+		memcpy(b, base, blen + 1);
+		pd->base = b;
+	}
+	pd->chunked = req->chunked;
+	ymk__chunked_init(&pd->dec);
+	pd->remaining = req->content_length > 0 ? (uint64_t)req->content_length : 0;
+	pd->limit = limit;
+	pd->t_start = ymk__os_now_ms();
+	pd->dir_fd = dir_fd;
+	pd->tmp.fd = -1;
+	if (tmp)
+		pd->tmp = *tmp;
+	pd->mode = mode;
+	c->pend = pd;
+	c->keep_alive = c->keep_alive_asked; /* the body will be consumed */
+
+	if (!req->chunked && req->content_length <= 0) {
+		c->state = YMK__ST_READ_BODY; /* nothing to read: completes on the first step */
+		return 0;
+	}
+	if (req->expect_continue && req->version_minor == 1) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+		c->out_len = c->out_off = 0;
+		if (c->out_cap < sizeof cont - 1) {
+			char *o = ymk__realloc(c->out, 1024);
+			if (!o) {
+				pending_free(c);
+				return 503;
+			}
+			c->out = o;
+			c->out_cap = 1024;
+		}
+		memcpy(c->out, cont, sizeof cont - 1);
+		c->out_len = sizeof cont - 1;
+		c->state = YMK__ST_SEND_CONTINUE;
+	} else {
+		c->state = YMK__ST_READ_BODY;
+	}
+	return 0;
+}
+
+/* Stores body bytes in the pending request's sink. 0 or the HTTP status that ends the request. */
+static int sink_write(struct ymk__conn *c, const char *data, size_t len)
+{
+	struct ymk__pending *pd = c->pend;
+	if (pd->received + len > pd->limit)
+		return 413;
+	if (pd->sink == YMK__SINK_HANDLER) {
+		if (pd->mem_len + len > pd->mem_cap) {
+			size_t cap = pd->mem_cap ? pd->mem_cap : 4096;
+			while (cap < pd->mem_len + len)
+				cap *= 2;
+			char *m = ymk__realloc(pd->mem, cap);
+			if (!m)
+				return 503;
+			pd->mem = m;
+			pd->mem_cap = cap;
+		}
+		memcpy(pd->mem + pd->mem_len, data, len);
+		pd->mem_len += len;
+	} else {
+		size_t done = 0;
+		while (done < len) {
+			ssize_t n = write(pd->tmp.fd, data + done, len - done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return errno == ENOSPC || errno == EDQUOT ? 507 : errno == EFBIG ? 413 : 500;
+			done += (size_t)n;
+		}
+	}
+	pd->received += len;
+	return 0;
+}
+
+/* Feeds framed body bytes. *used: input consumed. Returns 0 (more needed), 1 (complete), or the
+ * HTTP status that ends the request (400 bad chunking, 413, 507...). */
+static int body_feed(struct ymk__conn *c, const char *data, size_t len, size_t *used)
+{
+	struct ymk__pending *pd = c->pend;
+	*used = 0;
+	if (!pd->chunked) {
+		size_t n = len < pd->remaining ? len : (size_t)pd->remaining;
+		int st = sink_write(c, data, n);
+		if (st)
+			return st;
+		*used = n;
+		pd->remaining -= n;
+		return pd->remaining == 0;
+	}
+	for (;;) {
+		char out[16384];
+		size_t cons = 0, prod = 0;
+		int r = ymk__chunked_decode(&pd->dec, data + *used, len - *used, &cons, out, sizeof out, &prod);
+		*used += cons;
+		if (prod) {
+			int st = sink_write(c, out, prod);
+			if (st)
+				return st;
+		}
+		if (r < 0)
+			return 400;
+		if (r == 1)
+			return 1;
+		if (*used == len || (cons == 0 && prod == 0))
+			return 0;
+	}
+}
+
+/* Builds the request view of a pending request, for the verdict hook or the handler. */
+static void pending_request(struct ymk__conn *c, struct ymk_request *r)
+{
+	struct ymk__pending *pd = c->pend;
+	memset(r, 0, sizeof *r);
+	r->conn = c;
+	r->http = &pd->http;
+	r->method = pd->http.method;
+	r->target = pd->http.target;
+	r->path = pd->path;
+	r->p = &pd->p;
+	r->query = pd->query;
+	r->body_limit = pd->limit;
+	r->file_mode = pd->mode;
+}
+
+/* The body ended (complete, or refused with a status): answer. */
+static void body_done(struct ymk__conn *c, int result)
+{
+	c->state = YMK__ST_SEND;
+	if (result != 1) {
+		pending_free(c);
+		ymk__respond_error(c, result, 1, NULL);
+		return;
+	}
+	struct ymk_request r;
+	pending_request(c, &r);
+	if (c->pend->sink == YMK__SINK_UPLOAD) {
+		ymk__static_finish_upload(c, &r);
+	} else {
+		ymk_server *srv = c->srv;
+		r.body = c->pend->mem ? c->pend->mem : "";
+		r.body_len = c->pend->mem_len;
+		int rc = srv->s.handler(&r, srv->s.handler_user);
+		if (!r.responded)
+			ymk__respond_error(c, rc >= 400 && rc <= 599 ? rc : 500, 0, NULL);
+	}
+	ymk__free(r.extra);
+	pending_free(c);
 }
 
 /* Parses what is buffered. Returns 1 when a response was queued, 0 when more bytes are needed. */
@@ -206,20 +423,58 @@ static int try_request(struct ymk__conn *c)
 		r = 431; /* the parser reports this itself; kept so a full buffer can never stall */
 	}
 	begin_response(c);
+	c->state = YMK__ST_SEND;
 	if (r != 0) {
 		c->head_len = c->in_len;
 		ymk__respond_error(c, r, 1, NULL);
 		return 1;
 	}
 	c->head_len = consumed;
-	handle_request(c, &req);
+	handle_request(c, &req); /* may switch to SEND_CONTINUE or READ_BODY */
 	return 1;
 }
 
 /* Writes what can be written. Returns 1 when the response is complete, 0 when the socket is
  * full, -1 when the connection failed (or the file shrank under us). */
+/* Multipart answers: the pieces in order, bytes of out[] or ranges of the file. */
+static int send_segments(struct ymk__conn *c, uint64_t now)
+{
+	while (c->seg_i < c->nsegs) {
+		struct ymk__seg *sg = &c->segs[c->seg_i];
+		long n;
+		if (sg->from_file) {
+			uint64_t off = sg->off + c->seg_done;
+			n = ymk__os_sendfile(c->fd, c->file_fd, &off, sg->len - c->seg_done);
+			if (n == 0)
+				return -1;
+		} else {
+			int more = c->seg_i + 1 < c->nsegs;
+			ssize_t w = send(c->fd, c->out + sg->off + c->seg_done, (size_t)(sg->len - c->seg_done),
+					 MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+			n = w < 0 ? (errno == EWOULDBLOCK ? -EAGAIN : -errno) : (long)w;
+		}
+		if (n == -EINTR)
+			continue;
+		if (n == -EAGAIN)
+			return 0;
+		if (n < 0)
+			return -1;
+		c->t_activity = now;
+		c->seg_done += (uint64_t)n;
+		if (c->seg_i > 0) /* segment 0 is the head */
+			c->seg_body += (uint64_t)n;
+		if (c->seg_done == sg->len) {
+			c->seg_i++;
+			c->seg_done = 0;
+		}
+	}
+	return 1;
+}
+
 static int send_some(struct ymk__conn *c, uint64_t now)
 {
+	if (c->segs)
+		return send_segments(c, now);
 	while (c->out_off < c->out_len) {
 		int more = c->file_fd >= 0 && c->file_off < c->file_end;
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
@@ -255,6 +510,10 @@ static void finish_response(struct ymk__conn *c, uint64_t now)
 	if (c->file_fd >= 0)
 		close(c->file_fd);
 	c->file_fd = -1;
+	ymk__free(c->segs);
+	c->segs = NULL;
+	c->nsegs = c->seg_i = 0;
+	c->seg_done = c->seg_body = 0;
 	c->out_len = c->out_off = c->out_head = 0;
 	c->status = 0;
 	c->served++;
@@ -279,10 +538,8 @@ enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 	for (;;) {
 		switch (c->state) {
 		case YMK__ST_READ_HEAD: {
-			if (c->in_len > 0 && try_request(c)) {
-				c->state = YMK__ST_SEND;
+			if (c->in_len > 0 && try_request(c))
 				continue;
-			}
 			ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
 			if (n > 0) {
 				if (!c->head_started) {
@@ -298,6 +555,70 @@ enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				return YMK__WANT_READ;
 			return YMK__WANT_CLOSE; /* EOF or error: nothing can be answered */
+		}
+		case YMK__ST_SEND_CONTINUE: {
+			while (c->out_off < c->out_len) {
+				ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+				if (n > 0) {
+					c->out_off += (size_t)n;
+				} else if (n < 0 && errno == EINTR) {
+					continue;
+				} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+					return YMK__WANT_WRITE;
+				} else {
+					return YMK__WANT_CLOSE;
+				}
+			}
+			c->out_len = c->out_off = 0;
+			c->t_activity = now;
+			c->pend->t_start = now; /* the client sends only now */
+			c->state = YMK__ST_READ_BODY;
+			continue;
+		}
+		case YMK__ST_READ_BODY: {
+			struct ymk__pending *pd = c->pend;
+			size_t used = 0;
+			int r = 0;
+			if (c->in_len > c->head_len || (!pd->chunked && pd->remaining == 0)) {
+				/* Bytes that came with the head (or no body at all). */
+				r = body_feed(c, c->in + c->head_len, c->in_len - c->head_len, &used);
+				memmove(c->in + c->head_len, c->in + c->head_len + used,
+					c->in_len - c->head_len - used);
+				c->in_len -= used;
+				if (r) {
+					body_done(c, r);
+					continue;
+				}
+			}
+			/* Chunked bodies are read into the input buffer, so that the bytes after the
+			 * last chunk stay there for the next request; a Content-Length body is read
+			 * straight into a larger buffer, never past its end. */
+			char big[65536];
+			char *buf = big;
+			size_t cap = sizeof big;
+			if (pd->chunked) {
+				buf = c->in + c->in_len;
+				cap = c->in_cap - c->in_len;
+			} else if (pd->remaining < cap) {
+				cap = (size_t)pd->remaining;
+			}
+			ssize_t n = recv(c->fd, buf, cap, 0);
+			if (n > 0) {
+				c->t_activity = now;
+				if (pd->chunked) {
+					c->in_len += (size_t)n;
+					continue;
+				}
+				r = body_feed(c, buf, (size_t)n, &used);
+				if (r)
+					body_done(c, r);
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return YMK__WANT_READ;
+			return YMK__WANT_CLOSE; /* the client went away mid-body: nothing is stored */
 		}
 		case YMK__ST_SEND: {
 			int r = send_some(c, now);
@@ -341,8 +662,17 @@ uint64_t ymk__conn_deadline(const struct ymk__conn *c)
 		if (c->head_started)
 			return min_u64(c->t_head + s->header_timeout_ms, c->t_activity + s->read_timeout_ms);
 		return c->t_activity + (c->served ? s->keepalive_timeout_ms : s->read_timeout_ms);
+	case YMK__ST_SEND_CONTINUE:
 	case YMK__ST_SEND:
 		return c->t_activity + s->write_timeout_ms;
+	case YMK__ST_READ_BODY: {
+		/* ymawky's rule: grace + length / rate for the whole body; chunked bodies earn
+		 * time by what they delivered. The read timeout bounds each silence. */
+		const struct ymk__pending *pd = c->pend;
+		uint64_t len = pd->chunked ? pd->received : pd->received + pd->remaining;
+		uint64_t budget = s->body_grace_ms + len * 1000u / s->body_min_rate;
+		return min_u64(pd->t_start + budget, c->t_activity + s->read_timeout_ms);
+	}
 	case YMK__ST_LINGER:
 		return c->t_linger;
 	}
@@ -351,6 +681,17 @@ uint64_t ymk__conn_deadline(const struct ymk__conn *c)
 
 enum ymk__want ymk__conn_expire(struct ymk__conn *c, uint64_t now)
 {
+	if (c->state == YMK__ST_READ_BODY) {
+		/* A stalled body: nothing is stored; the client hears 408 if it still listens. The
+		 * request's method and target stay for the access log. */
+		pending_free(c);
+		c->oom = 0;
+		c->body_len = 0;
+		c->head_len = c->in_len;
+		ymk__respond_error(c, 408, 1, NULL);
+		c->state = YMK__ST_SEND;
+		return ymk__conn_step(c, now);
+	}
 	if (c->state == YMK__ST_READ_HEAD && c->head_started) {
 		begin_response(c);
 		c->head_len = c->in_len;

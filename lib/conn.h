@@ -7,7 +7,11 @@
 #ifndef YMK_CONN_H
 #define YMK_CONN_H
 
+#include "chunked.h"
+#include "fs.h"
+#include "http_parse.h"
 #include "internal.h"
+#include "path.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,8 +25,48 @@ enum ymk__want {
 
 enum ymk__conn_state {
 	YMK__ST_READ_HEAD,
+	YMK__ST_SEND_CONTINUE, /* writing "100 Continue", then READ_BODY */
+	YMK__ST_READ_BODY,
 	YMK__ST_SEND,
 	YMK__ST_LINGER, /* response sent, write side shut: discard input until EOF or a deadline */
+};
+
+/* Where a request body goes. */
+enum ymk__body_sink {
+	YMK__SINK_UPLOAD = 1,  /* a temporary file, put in place when complete (PUT) */
+	YMK__SINK_HANDLER = 2, /* memory, then the handler is called again */
+};
+
+/* A request whose body is being read. It outlives the call that parsed the head, so it keeps its
+ * own copy of the parsed request (whose slices point into the connection's input buffer, which
+ * holds the head unchanged until the response is done) and of the decoded path. */
+struct ymk__pending {
+	enum ymk__body_sink sink;
+	struct ymk__http_request http;
+	struct ymk__path p;
+	char *path;  /* "/" rel ["/"] NUL, then the query copy, then the file's base name */
+	char *query; /* NULL when none */
+	const char *base;
+
+	int chunked;
+	struct ymk__chunked dec;
+	uint64_t remaining; /* Content-Length bytes still to come */
+	uint64_t received;  /* body bytes stored */
+	uint64_t limit;
+	uint64_t t_start;
+
+	int dir_fd; /* upload: the target's directory */
+	struct ymk__tmpfile tmp;
+	unsigned mode;
+
+	char *mem; /* handler: the body so far */
+	size_t mem_len, mem_cap;
+};
+
+/* One piece of a response body: bytes of out[] or a range of the file. */
+struct ymk__seg {
+	uint64_t off, len;
+	int from_file;
 };
 
 struct ymk__conn {
@@ -44,8 +88,15 @@ struct ymk__conn {
 	size_t out_len, out_off, out_cap;
 	int file_fd; /* file body, sent after out[]; -1 when none */
 	uint64_t file_off, file_end;
+	struct ymk__seg *segs; /* multipart: pieces sent in order instead of out[] + file; or NULL */
+	size_t nsegs, seg_i;
+	uint64_t seg_done; /* bytes of segs[seg_i] sent */
+	uint64_t seg_body; /* body bytes sent through segments */
+
+	struct ymk__pending *pend; /* a body being read, or NULL */
 
 	int keep_alive;    /* the current response leaves the connection open */
+	int keep_alive_asked; /* what the request's headers asked for */
 	int ka_header;     /* HTTP/1.0 keep-alive: say "Connection: keep-alive" */
 	int is_head;       /* the current request is HEAD: headers only */
 	int oom;           /* building the current response ran out of memory */

@@ -1,4 +1,4 @@
-/* fs.c: the one door to the file system.
+/* fs.c: the one door to the file system: every open, create, rename, link and unlink is here.
  *
  * The root is opened once; every later open is relative to its fd. On Linux openat2 resolves the
  * whole path in the kernel with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
@@ -8,12 +8,18 @@
  * non-blocking so that a FIFO or a device under the root cannot stall a worker. */
 #include "fs.h"
 
+#include "alloc.h"
+#include "listing.h"
 #include "os.h"
 #include "ymawky.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define READ_FLAGS (O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
@@ -83,4 +89,249 @@ int ymk__fs_open_read(int rootfd, const char *rel, struct stat *st)
 		return err;
 	}
 	return fd;
+}
+
+/* ---- writes ------------------------------------------------------------------------------ */
+
+int ymk__fs_open_parent(int rootfd, const char *rel, const char **base)
+{
+	const char *slash = strrchr(rel, '/');
+	char parent[4096];
+	size_t n = slash ? (size_t)(slash - rel) : 0;
+	if (n >= sizeof parent)
+		return -ENAMETOOLONG;
+	memcpy(parent, rel, n);
+	parent[n] = '\0';
+	*base = slash ? slash + 1 : rel;
+	int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+	int fd = ymk__os_open_beneath(rootfd, parent, flags, 0);
+	if (fd == -ENOSYS)
+		fd = ymk__fs_open_walk(rootfd, parent, flags);
+	return fd;
+}
+
+int ymk__fs_stat_at(int dirfd, const char *name, struct stat *st)
+{
+	return fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+/* A fresh reserved name: pid, a per-process counter and the clock keep concurrent uploads (also
+ * from several fork children) apart; O_EXCL makes a collision an error, not an overwrite. */
+static void reserved_name(char *out, size_t cap)
+{
+	static unsigned counter;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(out, cap, ".ymk-upload-%ld-%u-%lx", (long)getpid(), ++counter, (unsigned long)ts.tv_nsec);
+}
+
+int ymk__fs_tmp_create(int dirfd, unsigned mode, struct ymk__tmpfile *t)
+{
+	t->name[0] = '\0';
+	t->fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (t->fd < 0) {
+		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOENT)
+			return -errno;
+		for (int tries = 0; t->fd < 0 && tries < 8; tries++) {
+			reserved_name(t->name, sizeof t->name);
+			t->fd = openat(dirfd, t->name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (t->fd < 0 && errno != EEXIST)
+				break;
+		}
+		if (t->fd < 0) {
+			int err = -errno;
+			t->name[0] = '\0';
+			return err;
+		}
+	}
+	if (fchmod(t->fd, mode & 07777) < 0) {
+		int err = -errno;
+		ymk__fs_tmp_discard(dirfd, t);
+		return err;
+	}
+	return 0;
+}
+
+int ymk__fs_tmp_sync(struct ymk__tmpfile *t)
+{
+	return fdatasync(t->fd) < 0 ? -errno : 0;
+}
+
+void ymk__fs_tmp_discard(int dirfd, struct ymk__tmpfile *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->name[0])
+		(void)unlinkat(dirfd, t->name, 0);
+	t->name[0] = '\0';
+}
+
+/* Gives an O_TMPFILE file the name `name`. AT_EMPTY_PATH needs a capability; the /proc form
+ * works for everyone where /proc is mounted. */
+static int link_tmpfile(int fd, int dirfd, const char *name)
+{
+	if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM && errno != EINVAL)
+		return -errno;
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0 ? 0 : -errno;
+}
+
+int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int *replaced)
+{
+	int err = 0;
+	*replaced = 0;
+	if (!t->name[0]) {
+		/* Unnamed: linking to the final name creates it only if it does not exist. */
+		err = link_tmpfile(t->fd, dirfd, base);
+		if (err == 0)
+			goto done;
+		if (err != -EEXIST)
+			goto fail;
+		/* It exists: give the file a reserved name, then rename over the old one. */
+		for (int tries = 0; tries < 8; tries++) {
+			reserved_name(t->name, sizeof t->name);
+			err = link_tmpfile(t->fd, dirfd, t->name);
+			if (err != -EEXIST)
+				break;
+		}
+		if (err) {
+			t->name[0] = '\0';
+			goto fail;
+		}
+	}
+	if (renameat2(dirfd, t->name, dirfd, base, RENAME_NOREPLACE) == 0)
+		goto done;
+	if (errno != EEXIST && errno != EINVAL && errno != ENOSYS) {
+		err = -errno;
+		goto fail;
+	}
+	if (renameat(dirfd, t->name, dirfd, base) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	*replaced = 1;
+done:
+	t->name[0] = '\0';
+	close(t->fd);
+	t->fd = -1;
+	(void)fsync(dirfd); /* the new name is durable before the client hears about it */
+	return 0;
+fail:
+	ymk__fs_tmp_discard(dirfd, t);
+	return err;
+}
+
+int ymk__fs_unlink(int dirfd, const char *name)
+{
+	return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
+}
+
+int ymk__fs_list(int dirfd, struct ymk__dirent **entries, size_t *n, char **pool)
+{
+	*entries = NULL;
+	*pool = NULL;
+	*n = 0;
+	int fd = dup(dirfd); /* closedir() closes its fd; the caller keeps its own */
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	rewinddir(d);
+	size_t cap = 0, pool_len = 0, pool_cap = 0;
+	struct ymk__dirent *e = NULL;
+	char *names = NULL;
+	int err = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (ymk__listing_hidden(de->d_name))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* vanished meanwhile */
+		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+			continue;
+		size_t len = strlen(de->d_name) + 1;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 32;
+			struct ymk__dirent *ne = ymk__realloc(e, cap * sizeof *e);
+			if (!ne) {
+				err = YMK_ENOMEM;
+				break;
+			}
+			e = ne;
+		}
+		if (pool_len + len > pool_cap) {
+			pool_cap = pool_cap ? 2 * pool_cap : 1024;
+			while (pool_cap < pool_len + len)
+				pool_cap *= 2;
+			char *np = ymk__realloc(names, pool_cap);
+			if (!np) {
+				err = YMK_ENOMEM;
+				break;
+			}
+			names = np;
+		}
+		memcpy(names + pool_len, de->d_name, len);
+		/* Offsets for now: the pool may still move. */
+		e[*n] = (struct ymk__dirent){.name = (const char *)(uintptr_t)pool_len,
+					     .is_dir = S_ISDIR(st.st_mode),
+					     .size = (uint64_t)st.st_size,
+					     .mtime = st.st_mtime};
+		pool_len += len;
+		(*n)++;
+	}
+	closedir(d);
+	if (err) {
+		ymk__free(e);
+		ymk__free(names);
+		*n = 0;
+		return err;
+	}
+	for (size_t i = 0; i < *n; i++)
+		e[i].name = names + (uintptr_t)e[i].name;
+	*entries = e;
+	*pool = names;
+	return 0;
+}
+
+int ymk__fs_read_small(int dirfd, const char *rel, size_t max, char **buf, size_t *len)
+{
+	struct stat st;
+	*buf = NULL;
+	*len = 0;
+	int fd = ymk__fs_open_read(dirfd, rel, &st);
+	if (fd < 0)
+		return fd;
+	int err = 0;
+	if (!S_ISREG(st.st_mode))
+		err = -EPERM;
+	else if ((uint64_t)st.st_size > max)
+		err = -EFBIG;
+	else if (!(*buf = ymk__malloc((size_t)st.st_size + 1)))
+		err = YMK_ENOMEM;
+	while (!err && *len < (size_t)st.st_size) {
+		ssize_t r = read(fd, *buf + *len, (size_t)st.st_size - *len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err = r < 0 ? -errno : -EIO;
+			break;
+		}
+		*len += (size_t)r;
+	}
+	close(fd);
+	if (err) {
+		ymk__free(*buf);
+		*buf = NULL;
+		*len = 0;
+	}
+	return err;
 }

@@ -35,6 +35,18 @@ struct ymk__settings {
 	void *log_user;
 	ymk_access_fn *access;
 	void *access_user;
+	unsigned methods; /* YMK_METHOD_* of the static handler */
+	uint64_t max_body;
+	unsigned body_grace_ms;
+	unsigned body_min_rate;
+	unsigned file_mode;
+	ymk_policy_fn *policy;
+	void *policy_user;
+	ymk_verdict_fn *verdict;
+	void *verdict_user;
+	int listing;
+	int precompressed;
+	char *error_pages; /* owned */
 };
 
 struct ymk_config {
@@ -47,6 +59,7 @@ struct ymk__loop; /* loop_epoll.c */
 struct ymk_server {
 	struct ymk__settings s;
 	int root_fd;
+	int error_fd; /* directory of custom error pages, or -1 */
 	int listen_fd;
 	int port;
 	int wake_fd[2]; /* ymk_server_stop() writes to [1]; the models poll [0] */

@@ -107,7 +107,7 @@ int ymk_respond_buffer(ymk_request *req, int status, const char *content_type, c
 		return YMK_ERESPONDED;
 	req->responded = 1;
 	return ymk__respond_memory(req, status, content_type ? content_type : "application/octet-stream",
-				   body, len, NULL);
+				   body ? body : "", len, NULL);
 }
 
 int ymk_respond_fd(ymk_request *req, int fd, const char *content_type)
@@ -140,6 +140,47 @@ int ymk_respond_fd(ymk_request *req, int fd, const char *content_type)
 	}
 	req->responded = 1;
 	ymk__respond_file(req, fd, &st,
-			  content_type ? content_type : ymk__content_type(req->conn->srv, req->path));
+			  content_type ? content_type : ymk__content_type(req->conn->srv, req->path), NULL, 0);
 	return req->conn->oom ? YMK_ENOMEM : 0;
+}
+
+int64_t ymk_request_content_length(const ymk_request *req)
+{
+	if (!req || req->probe || req->http->chunked)
+		return -1;
+	return req->http->content_length;
+}
+
+int ymk_request_has_body(const ymk_request *req)
+{
+	return req && !req->probe && (req->http->chunked || req->http->content_length > 0);
+}
+
+int ymk_request_is_probe(const ymk_request *req)
+{
+	return req && req->probe;
+}
+
+int ymk_request_set_body_limit(ymk_request *req, uint64_t bytes)
+{
+	if (!req)
+		return YMK_EINVAL;
+	if (bytes < req->body_limit)
+		req->body_limit = bytes;
+	return 0;
+}
+
+int ymk_request_set_file_mode(ymk_request *req, unsigned mode)
+{
+	if (!req || mode > 0777)
+		return YMK_EINVAL;
+	req->file_mode = mode;
+	return 0;
+}
+
+const void *ymk_request_body(const ymk_request *req, size_t *len)
+{
+	if (len)
+		*len = req ? req->body_len : 0;
+	return req ? req->body : NULL;
 }

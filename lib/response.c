@@ -7,10 +7,14 @@
 #include "response.h"
 
 #include "alloc.h"
+#include "cond.h"
+#include "fs.h"
 #include "mime.h"
 #include "range.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *ymk__status_reason(int status)
@@ -176,22 +180,38 @@ void ymk__respond_error(struct ymk__conn *c, int status, int close_after, const 
 	memcpy(title + tlen, reason, rlen);
 	tlen += rlen;
 
+	/* A custom page for 4xx and 5xx, read through the file door like any file; any trouble
+	 * with it falls back to the built-in page. */
+	char *page = NULL;
+	size_t page_len = 0;
+	if (status >= 400 && c->srv->error_fd >= 0) {
+		char name[16];
+		snprintf(name, sizeof name, "%d.html", status);
+		if (ymk__fs_read_small(c->srv->error_fd, name, 65536, &page, &page_len) != 0)
+			page = NULL;
+	}
+
 	if (close_after)
 		c->keep_alive = 0;
 	head_begin(c, status);
 	PUT_LIT(c, "Content-Type: text/html; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n");
 	if (extra)
 		puts_(c, extra);
-	uint64_t blen = (sizeof a - 1) + tlen + (sizeof b - 1) + tlen + (sizeof z - 1);
+	uint64_t blen = page ? page_len : (sizeof a - 1) + tlen + (sizeof b - 1) + tlen + (sizeof z - 1);
 	head_end(c, 1, blen);
 	if (!c->is_head) {
-		PUT_LIT(c, a);
-		put(c, title, tlen);
-		PUT_LIT(c, b);
-		put(c, title, tlen);
-		PUT_LIT(c, z);
+		if (page) {
+			put(c, page, page_len);
+		} else {
+			PUT_LIT(c, a);
+			put(c, title, tlen);
+			PUT_LIT(c, b);
+			put(c, title, tlen);
+			PUT_LIT(c, z);
+		}
 		c->body_len = blen;
 	}
+	ymk__free(page);
 	(void)finish(c);
 }
 
@@ -217,29 +237,44 @@ const char *ymk__content_type(ymk_server *srv, const char *path)
 	return t ? t : "application/octet-stream";
 }
 
-/* Applies the Range header of a GET to a representation of `size` bytes.
- * Returns 200 (whole), 206 (*first, *len set) or 416. */
-static int apply_range(const struct ymk_request *r, uint64_t size, uint64_t *first, uint64_t *len)
+size_t ymk__etag(const struct stat *st, char *out)
 {
-	*first = 0;
-	*len = size;
+	/* A strong validator that changes whenever the file is replaced (inode) or rewritten
+	 * (size, nanosecond mtime). */
+	size_t e = 0;
+	uint64_t mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+	out[e++] = '"';
+	e += fmt_u64(out + e, (uint64_t)st->st_ino, 16);
+	out[e++] = '-';
+	e += fmt_u64(out + e, (uint64_t)st->st_size, 16);
+	out[e++] = '-';
+	e += fmt_u64(out + e, mtime_ns, 16);
+	out[e++] = '"';
+	return e;
+}
+
+/* Applies the Range header of a GET to a representation of `size` bytes, after If-Range (which
+ * needs validators: without them a conditional range is never applied).
+ * Returns 200 (whole), 206 (parts[0..*n) filled) or 416. */
+static int apply_range(const struct ymk_request *r, uint64_t size, const struct ymk__validators *v,
+		       struct ymk__range *parts, size_t *n)
+{
+	*n = 0;
 	if (r->http->method_id != YMK__METHOD_GET)
 		return 200;
 	const struct ymk__http_header *h = ymk__http_find(r->http, "Range");
 	if (!h)
 		return 200;
-	struct ymk__range parts[YMK__RANGE_MAX_PARTS];
-	size_t n = 0;
-	switch (ymk__range_parse(h->value, h->value_len, size, YMK__RANGE_MAX_PARTS, parts, &n)) {
+	const struct ymk__http_header *ir = ymk__http_find(r->http, "If-Range");
+	if (ir && (!v || !ymk__if_range_applies(ir->value, ir->value_len, v)))
+		return 200;
+	switch (ymk__range_parse(h->value, h->value_len, size, YMK__RANGE_MAX_PARTS, parts, n)) {
 	case YMK__RANGE_UNSATISFIABLE:
 		return 416;
 	case YMK__RANGE_OK:
-		if (n != 1)
-			return 200; /* several parts: multipart/byteranges is not built yet, send it all */
-		*first = parts[0].first;
-		*len = parts[0].last - parts[0].first + 1;
 		return 206;
 	default:
+		*n = 0;
 		return 200;
 	}
 }
@@ -264,79 +299,228 @@ static void respond_416(struct ymk_request *r, uint64_t size)
 	ymk__respond_error(r->conn, 416, 0, extra);
 }
 
-void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type)
+/* A boundary that differs per response; RFC 9110 14.6 allows any token that does not occur in
+ * the parts, and 20 random-looking characters are as good as it gets without scanning them. */
+static void make_boundary(char out[24])
+{
+	static uint64_t counter;
+	uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (++counter * 0x9e3779b97f4a7c15ull);
+	x ^= x >> 30, x *= 0xbf58476d1ce4e5b9ull, x ^= x >> 27, x *= 0x94d049bb133111ebull, x ^= x >> 31;
+	memcpy(out, "ymk", 3);
+	size_t n = 3 + fmt_u64(out + 3, x, 16);
+	out[n] = '\0';
+}
+
+/* Builds a part header "\r\n--B\r\nContent-Type: T\r\nContent-Range: ...\r\n\r\n" into out[]. */
+static void put_part_head(struct ymk__conn *c, const char *boundary, const char *type, uint64_t first,
+			  uint64_t len, uint64_t size)
+{
+	PUT_LIT(c, "\r\n--");
+	puts_(c, boundary);
+	PUT_LIT(c, "\r\nContent-Type: ");
+	puts_(c, type);
+	PUT_LIT(c, "\r\n");
+	put_content_range(c, first, len, size);
+	PUT_LIT(c, "\r\n");
+}
+
+/* The length of the multipart body for these parts, without building it. */
+static uint64_t multipart_length(const char *boundary, const char *type, const struct ymk__range *parts,
+				 size_t n, uint64_t size)
+{
+	char num[24];
+	uint64_t total = 0;
+	size_t blen = strlen(boundary), tlen = strlen(type), slen = fmt_u64(num, size, 10);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t len = parts[i].last - parts[i].first + 1;
+		total += 4 + blen + 2 + 14 + tlen + 2 + 21 + fmt_u64(num, parts[i].first, 10) + 1 +
+			 fmt_u64(num, parts[i].last, 10) + 1 + slen + 2 + 2 + len;
+	}
+	return total + 4 + blen + 4;
+}
+
+/* Common headers of a 200/206 answer and the multipart Content-Type when there are parts. */
+static void put_type(struct ymk__conn *c, const char *type, size_t nparts, const char *boundary)
+{
+	PUT_LIT(c, "Content-Type: ");
+	if (nparts > 1) {
+		PUT_LIT(c, "multipart/byteranges; boundary=");
+		puts_(c, boundary);
+	} else {
+		puts_(c, type);
+	}
+	PUT_LIT(c, "\r\nX-Content-Type-Options: nosniff\r\n");
+}
+
+static void respond_not_modified(struct ymk_request *r, const char *etag, size_t elen, const char *lastmod,
+				 int vary)
 {
 	struct ymk__conn *c = r->conn;
-	uint64_t size = (uint64_t)st->st_size, first, len;
-	int status = apply_range(r, size, &first, &len);
+	head_begin(c, 304);
+	PUT_LIT(c, "ETag: ");
+	put(c, etag, elen);
+	PUT_LIT(c, "\r\nLast-Modified: ");
+	puts_(c, lastmod);
+	PUT_LIT(c, "\r\n");
+	if (vary)
+		PUT_LIT(c, "Vary: Accept-Encoding\r\n");
+	put(c, r->extra, r->extra_len);
+	head_end(c, 0, 0);
+	(void)finish(c);
+}
+
+static void request_preconditions(const struct ymk_request *r, struct ymk__preconditions *pc)
+{
+	static const char *const names[4] = {"If-Match", "If-None-Match", "If-Modified-Since",
+					     "If-Unmodified-Since"};
+	const char **vals[4] = {&pc->if_match, &pc->if_none_match, &pc->if_modified_since,
+				&pc->if_unmodified_since};
+	size_t *lens[4] = {&pc->if_match_len, &pc->if_none_match_len, &pc->if_modified_since_len,
+			   &pc->if_unmodified_since_len};
+	memset(pc, 0, sizeof *pc);
+	for (int i = 0; i < 4; i++) {
+		const struct ymk__http_header *h = ymk__http_find(r->http, names[i]);
+		if (h) {
+			*vals[i] = h->value;
+			*lens[i] = h->value_len;
+		}
+	}
+}
+
+void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,
+		       const char *encoding, int vary)
+{
+	struct ymk__conn *c = r->conn;
+	uint64_t size = (uint64_t)st->st_size;
+	char lastmod[32], etag[80];
+	size_t elen = ymk__etag(st, etag);
+	ymk__http_date(st->st_mtime, lastmod);
+
+	struct ymk__validators v = {.exists = 1, .etag = etag, .etag_len = elen, .mtime = st->st_mtime};
+	struct ymk__preconditions pc;
+	request_preconditions(r, &pc);
+	int id = r->http->method_id;
+	int pre = ymk__preconditions_eval(&pc, &v, id == YMK__METHOD_GET || id == YMK__METHOD_HEAD);
+	if (pre) {
+		close(fd);
+		if (pre == 304)
+			respond_not_modified(r, etag, elen, lastmod, vary);
+		else
+			ymk__respond_error(c, pre, 0, NULL);
+		return;
+	}
+
+	struct ymk__range parts[YMK__RANGE_MAX_PARTS];
+	size_t n = 0;
+	int status = apply_range(r, size, &v, parts, &n);
 	if (status == 416) {
 		close(fd);
 		respond_416(r, size);
 		return;
 	}
-
-	char date[32];
-	ymk__http_date(st->st_mtime, date);
-	/* A strong validator that changes whenever the file is replaced (inode) or rewritten
-	 * (size, nanosecond mtime). */
-	char etag[80];
-	size_t e = 0;
-	uint64_t mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
-	etag[e++] = '"';
-	e += fmt_u64(etag + e, (uint64_t)st->st_ino, 16);
-	etag[e++] = '-';
-	e += fmt_u64(etag + e, size, 16);
-	etag[e++] = '-';
-	e += fmt_u64(etag + e, mtime_ns, 16);
-	etag[e++] = '"';
+	char boundary[24] = "";
+	uint64_t len = size;
+	if (n == 1) {
+		len = parts[0].last - parts[0].first + 1;
+	} else if (n > 1) {
+		make_boundary(boundary);
+		len = multipart_length(boundary, content_type, parts, n, size);
+	}
 
 	head_begin(c, status);
-	PUT_LIT(c, "Content-Type: ");
-	puts_(c, content_type);
-	PUT_LIT(c, "\r\nLast-Modified: ");
-	puts_(c, date);
+	put_type(c, content_type, n, boundary);
+	if (encoding) {
+		PUT_LIT(c, "Content-Encoding: ");
+		puts_(c, encoding);
+		PUT_LIT(c, "\r\n");
+	}
+	if (vary)
+		PUT_LIT(c, "Vary: Accept-Encoding\r\n");
+	PUT_LIT(c, "Last-Modified: ");
+	puts_(c, lastmod);
 	PUT_LIT(c, "\r\nETag: ");
-	put(c, etag, e);
-	PUT_LIT(c, "\r\nAccept-Ranges: bytes\r\nX-Content-Type-Options: nosniff\r\n");
-	if (status == 206)
-		put_content_range(c, first, len, size);
+	put(c, etag, elen);
+	PUT_LIT(c, "\r\nAccept-Ranges: bytes\r\n");
+	if (n == 1)
+		put_content_range(c, parts[0].first, len, size);
 	put(c, r->extra, r->extra_len);
 	head_end(c, 1, len);
 
 	if (c->is_head || len == 0) {
 		close(fd);
-	} else {
-		c->file_fd = fd;
-		c->file_start = c->file_off = first;
-		c->file_end = first + len;
-		c->body_len = len;
+		(void)finish(c);
+		return;
 	}
-	(void)finish(c);
+	c->file_fd = fd;
+	c->body_len = len;
+	if (n <= 1) {
+		c->file_start = c->file_off = n ? parts[0].first : 0;
+		c->file_end = c->file_off + len;
+		(void)finish(c);
+		return;
+	}
+	/* Multipart: the head, then per part its header (from out[]) and its bytes (from the file),
+	 * then the closing boundary. */
+	struct ymk__seg *segs = ymk__calloc(2 * n + 2, sizeof *segs);
+	if (!segs) {
+		c->oom = 1;
+		(void)finish(c);
+		return;
+	}
+	size_t k = 0;
+	segs[k++] = (struct ymk__seg){.off = 0, .len = c->out_len};
+	for (size_t i = 0; i < n; i++) {
+		size_t at = c->out_len;
+		uint64_t plen = parts[i].last - parts[i].first + 1;
+		put_part_head(c, boundary, content_type, parts[i].first, plen, size);
+		segs[k++] = (struct ymk__seg){.off = at, .len = c->out_len - at};
+		segs[k++] = (struct ymk__seg){.off = parts[i].first, .len = plen, .from_file = 1};
+	}
+	size_t at = c->out_len;
+	PUT_LIT(c, "\r\n--");
+	puts_(c, boundary);
+	PUT_LIT(c, "--\r\n");
+	segs[k++] = (struct ymk__seg){.off = at, .len = c->out_len - at};
+	c->segs = segs;
+	c->nsegs = k;
+	c->seg_i = 0;
+	c->seg_done = c->seg_body = 0;
+	if (finish(c)) {
+		ymk__free(c->segs);
+		c->segs = NULL;
+	}
 }
 
 int ymk__respond_memory(struct ymk_request *r, int status, const char *content_type, const void *body,
 			size_t size, const char *location)
 {
 	struct ymk__conn *c = r->conn;
-	uint64_t first = 0, len = size;
+	struct ymk__range parts[YMK__RANGE_MAX_PARTS];
+	size_t n = 0;
 	int no_body = status == 204 || status == 304;
+	const char *type = content_type ? content_type : "application/octet-stream";
 	if (status == 200) {
-		status = apply_range(r, size, &first, &len);
+		status = apply_range(r, size, NULL, parts, &n);
 		if (status == 416) {
 			respond_416(r, size);
 			return finish(c);
 		}
 	}
-	head_begin(c, status);
-	if (!no_body) {
-		PUT_LIT(c, "Content-Type: ");
-		puts_(c, content_type);
-		PUT_LIT(c, "\r\nX-Content-Type-Options: nosniff\r\n");
+	char boundary[24] = "";
+	uint64_t len = size;
+	if (n == 1) {
+		len = parts[0].last - parts[0].first + 1;
+	} else if (n > 1) {
+		make_boundary(boundary);
+		len = multipart_length(boundary, type, parts, n, size);
 	}
+	head_begin(c, status);
+	if (!no_body && content_type)
+		put_type(c, type, n, boundary);
 	if (status == 200 || status == 206)
 		PUT_LIT(c, "Accept-Ranges: bytes\r\n");
-	if (status == 206)
-		put_content_range(c, first, len, size);
+	if (n == 1)
+		put_content_range(c, parts[0].first, len, size);
 	if (location) {
 		PUT_LIT(c, "Location: ");
 		puts_(c, location);
@@ -345,8 +529,35 @@ int ymk__respond_memory(struct ymk_request *r, int status, const char *content_t
 	put(c, r->extra, r->extra_len);
 	head_end(c, !no_body, len);
 	if (!no_body && !c->is_head) {
-		put(c, (const char *)body + first, (size_t)len);
+		if (n <= 1) {
+			put(c, (const char *)body + (n ? parts[0].first : 0), (size_t)len);
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				uint64_t plen = parts[i].last - parts[i].first + 1;
+				put_part_head(c, boundary, type, parts[i].first, plen, size);
+				put(c, (const char *)body + parts[i].first, (size_t)plen);
+			}
+			PUT_LIT(c, "\r\n--");
+			puts_(c, boundary);
+			PUT_LIT(c, "--\r\n");
+		}
 		c->body_len = len;
 	}
 	return finish(c);
+}
+
+void ymk__respond_created(struct ymk_request *r, int replaced)
+{
+	if (replaced) {
+		(void)ymk__respond_memory(r, 204, NULL, NULL, 0, NULL);
+		return;
+	}
+	size_t plen = strlen(r->path);
+	char *loc = ymk__malloc(3 * plen + 1);
+	if (!loc || ymk__path_encode(r->path, plen, loc, 3 * plen + 1) < 0) {
+		ymk__free(loc);
+		loc = NULL;
+	}
+	(void)ymk__respond_memory(r, 201, NULL, "", 0, loc);
+	ymk__free(loc);
 }

@@ -22,6 +22,11 @@ struct ymk_request {
 	const struct ymk__path *p;
 	const char *query;   /* NUL-terminated copy, or NULL */
 	int responded;
+	int probe;           /* a policy call made to build an Allow header */
+	uint64_t body_limit;
+	unsigned file_mode;
+	const void *body;    /* the body read for a handler's second call */
+	size_t body_len;
 	/* Extra response headers added by the handler, "Name: value\r\n" lines. */
 	char *extra;
 	size_t extra_len;
@@ -39,9 +44,18 @@ void ymk__respond_error(struct ymk__conn *c, int status, int close, const char *
 /* Answers 204 to OPTIONS with the given Allow value. */
 void ymk__respond_options(struct ymk__conn *c, const char *allow);
 
-/* Answers with the open regular file fd (taken over) and its stat, applying HEAD, Range and the
- * validators (416 included). content_type is the media type to send. */
-void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type);
+/* Answers with the open regular file fd (taken over) and its stat, applying HEAD, the
+ * preconditions (304, 412), If-Range and Range (206, multipart, 416). content_type is the media
+ * type to send; encoding, when not NULL, a Content-Encoding ("gzip", "br"); vary adds
+ * "Vary: Accept-Encoding". */
+void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,
+		       const char *encoding, int vary);
+
+/* The strong entity-tag of a file, quotes included, into out (at least 64 bytes). Its length. */
+size_t ymk__etag(const struct stat *st, char *out);
+
+/* Answers "201 Created" with a Location for the request path, or "204 No Content". */
+void ymk__respond_created(struct ymk_request *r, int replaced);
 
 /* Answers with a copy of body[0..len) (Range applied to a 200 answer to GET). location, when not
  * NULL, becomes a Location header. Returns 0 or YMK_ENOMEM (the connection then closes). */
@@ -55,7 +69,16 @@ const char *ymk__content_type(ymk_server *srv, const char *path);
 /* The static-file handler: answers r from the document root (static.c). */
 void ymk__static_serve(struct ymk_request *r);
 
-/* The Allow value for the static handler. */
-#define YMK__ALLOW_STATIC "GET, HEAD, OPTIONS"
+/* Writes the Allow value for the server's enabled methods ("GET, HEAD, OPTIONS, PUT, DELETE" at
+ * most) into out (at least 64 bytes); for OPTIONS *. */
+void ymk__allow_server(const ymk_server *srv, char *out);
+
+/* The upload of a pending PUT is complete: verdict, then put in place, then 201/204 (static.c). */
+void ymk__static_finish_upload(struct ymk__conn *c, struct ymk_request *r);
+
+/* Starts reading the body of r into a sink (conn.c). For an upload, dir_fd, tmp and base are
+ * taken over. Returns 0, or an HTTP status to answer instead (everything then released). */
+int ymk__conn_start_body(struct ymk_request *r, enum ymk__body_sink sink, uint64_t limit, int dir_fd,
+			 struct ymk__tmpfile *tmp, const char *base, unsigned mode);
 
 #endif

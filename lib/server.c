@@ -183,10 +183,13 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 		return YMK_ENOMEM;
 	srv->s = cfg->s;
 	srv->s.root = NULL;
-	srv->root_fd = srv->listen_fd = srv->wake_fd[0] = srv->wake_fd[1] = -1;
+	srv->s.error_pages = NULL;
+	srv->error_fd = srv->root_fd = srv->listen_fd = srv->wake_fd[0] = srv->wake_fd[1] = -1;
 	int err = YMK_ENOMEM;
 
 	if (cfg->s.root && !(srv->s.root = ymk__strdup(cfg->s.root)))
+		goto fail;
+	if (cfg->s.error_pages && !(srv->s.error_pages = ymk__strdup(cfg->s.error_pages)))
 		goto fail;
 	/* path, query copy, file name: see conn.c and static.c */
 	srv->scratch_len = 3 * srv->s.max_request_line + 64;
@@ -200,6 +203,15 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 			goto fail;
 		}
 		srv->root_fd = err;
+	}
+	if (srv->s.error_pages) {
+		err = ymk__fs_open_root(srv->s.error_pages);
+		if (err < 0) {
+			snprintf(errcfg->err, sizeof errcfg->err, "error pages \"%.200s\": %s",
+				 srv->s.error_pages, ymk_strerror(err));
+			goto fail;
+		}
+		srv->error_fd = err;
 	}
 	if (pipe2(srv->wake_fd, O_NONBLOCK | O_CLOEXEC) < 0) {
 		err = -errno;
@@ -252,11 +264,14 @@ void ymk_server_free(ymk_server *srv)
 		close(srv->listen_fd);
 	if (srv->root_fd >= 0)
 		close(srv->root_fd);
+	if (srv->error_fd >= 0)
+		close(srv->error_fd);
 	if (srv->wake_fd[0] >= 0)
 		close(srv->wake_fd[0]);
 	if (srv->wake_fd[1] >= 0)
 		close(srv->wake_fd[1]);
 	ymk__free(srv->scratch);
 	ymk__free(srv->s.root);
+	ymk__free(srv->s.error_pages);
 	ymk__free(srv);
 }

@@ -1,8 +1,12 @@
-/* static.c: the static-file handler: GET and HEAD of regular files beneath the root, OPTIONS,
- * directory redirects and index files. Every file is opened through fs.c (beneath the root fd,
- * no symlinks); only regular files are ever sent. */
+/* static.c: the static-file handler: GET and HEAD of regular files beneath the root (with index
+ * files, directory redirects, listings and precompressed sidecars), atomic PUT, DELETE, and
+ * OPTIONS. Every file operation goes through fs.c (beneath the root fd, no symlinks); only regular
+ * files are ever sent, replaced or removed. The path policy is asked before anything is touched,
+ * and before any body byte is read. */
 #include "alloc.h"
+#include "cond.h"
 #include "fs.h"
+#include "listing.h"
 #include "response.h"
 
 #include <errno.h>
@@ -10,6 +14,69 @@
 #include <unistd.h>
 
 #define INDEX_NAME "index.html"
+
+/* The static handler's methods in the order Allow lists them. */
+static const struct {
+	unsigned flag;
+	enum ymk__method id;
+	const char *name;
+} methods[] = {
+	{YMK_METHOD_GET, YMK__METHOD_GET, "GET"},
+	{YMK_METHOD_HEAD, YMK__METHOD_HEAD, "HEAD"},
+	{YMK_METHOD_OPTIONS, YMK__METHOD_OPTIONS, "OPTIONS"},
+	{YMK_METHOD_PUT, YMK__METHOD_PUT, "PUT"},
+	{YMK_METHOD_DELETE, YMK__METHOD_DELETE, "DELETE"},
+};
+#define N_METHODS (sizeof methods / sizeof methods[0])
+
+static unsigned method_flag(enum ymk__method id)
+{
+	for (size_t i = 0; i < N_METHODS; i++)
+		if (methods[i].id == id)
+			return methods[i].flag;
+	return 0;
+}
+
+/* Appends "NAME" to an Allow list in out (at least 64 bytes). */
+static void allow_add(char *out, const char *name)
+{
+	if (*out)
+		strcat(out, ", ");
+	strcat(out, name);
+}
+
+void ymk__allow_server(const ymk_server *srv, char *out)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < N_METHODS; i++)
+		if (srv->s.methods & methods[i].flag)
+			allow_add(out, methods[i].name);
+}
+
+/* The methods allowed on this path: enabled in the config, not refused by the policy when probed,
+ * and no writes on a directory. */
+static void allow_path(struct ymk_request *r, int is_dir, char *out)
+{
+	const ymk_server *srv = r->conn->srv;
+	out[0] = '\0';
+	for (size_t i = 0; i < N_METHODS; i++) {
+		unsigned f = methods[i].flag;
+		if (!(srv->s.methods & f))
+			continue;
+		if (is_dir && (f == YMK_METHOD_PUT || f == YMK_METHOD_DELETE))
+			continue;
+		if (srv->s.policy && f != YMK_METHOD_OPTIONS) {
+			struct ymk_request probe = *r;
+			probe.method = methods[i].name;
+			probe.probe = 1;
+			probe.extra = NULL;
+			probe.extra_len = 0;
+			if (srv->s.policy(&probe, srv->s.policy_user) != 0)
+				continue;
+		}
+		allow_add(out, methods[i].name);
+	}
+}
 
 /* The status a failed open turns into. */
 static int open_error_status(int err)
@@ -33,6 +100,19 @@ static int open_error_status(int err)
 	}
 }
 
+/* The root-relative name the kernel sees, NUL-terminated, in the scratch area set aside for it:
+ * "/" rel, so that the MIME hook can be given the "/"-form. Returns rel (fsname + 1). */
+static char *file_name(struct ymk_request *r, char **fsname)
+{
+	ymk_server *srv = r->conn->srv;
+	char *f = srv->scratch + 2 * srv->s.max_request_line + 8;
+	f[0] = '/';
+	memcpy(f + 1, r->p->rel, r->p->rel_len);
+	f[1 + r->p->rel_len] = '\0';
+	*fsname = f;
+	return f + 1;
+}
+
 /* 301 to the slash form of a directory path: the decoded path is re-encoded, so the Location
  * never carries raw bytes from the request other than its (already valid) query. */
 static void redirect_to_directory(struct ymk_request *r)
@@ -40,7 +120,7 @@ static void redirect_to_directory(struct ymk_request *r)
 	size_t cap = 3 * (r->p->rel_len + 2) + 16 + (r->query ? strlen(r->query) + 1 : 0) + 32;
 	char *loc = ymk__malloc(cap);
 	if (!loc) {
-		ymk__respond_error(r->conn, 500, 1, NULL);
+		ymk__respond_error(r->conn, 503, 1, NULL);
 		return;
 	}
 	memcpy(loc, "Location: /", 11);
@@ -58,54 +138,94 @@ static void redirect_to_directory(struct ymk_request *r)
 	ymk__free(loc);
 }
 
-void ymk__static_serve(struct ymk_request *r)
+/* The listing of an open directory, answered from memory. */
+static void serve_listing(struct ymk_request *r, int dirfd)
+{
+	struct ymk__dirent *e;
+	size_t n;
+	char *pool;
+	int err = ymk__fs_list(dirfd, &e, &n, &pool);
+	if (err) {
+		ymk__respond_error(r->conn, err == YMK_ENOMEM ? 503 : 500, 0, NULL);
+		return;
+	}
+	ymk__listing_sort(e, n);
+	size_t len = ymk__listing_html(r->path, e, n, NULL, 0);
+	char *page = ymk__malloc(len);
+	if (!page) {
+		ymk__respond_error(r->conn, 503, 0, NULL);
+	} else {
+		ymk__listing_html(r->path, e, n, page, len);
+		(void)ymk__respond_memory(r, 200, "text/html; charset=utf-8", page, len, NULL);
+	}
+	ymk__free(page);
+	ymk__free(e);
+	ymk__free(pool);
+}
+
+/* With sidecars on: the best precompressed variant of rel the client accepts, opened, or -1.
+ * Prefers br over gzip at equal q. */
+static int open_sidecar(struct ymk_request *r, char *rel, struct stat *st, const char **encoding)
+{
+	const struct ymk__http_header *h = ymk__http_find(r->http, "Accept-Encoding");
+	unsigned qg = 0, qb = 0;
+	unsigned ok = h ? ymk__accept_encoding(h->value, h->value_len, &qg, &qb) : 0;
+	struct coding {
+		unsigned bit;
+		const char *ext, *name;
+	};
+	static const struct coding br = {YMK__CODING_BR, ".br", "br"}, gz = {YMK__CODING_GZIP, ".gz", "gzip"};
+	const struct coding *order[2] = {&br, &gz};
+	if (qg > qb) {
+		order[0] = &gz;
+		order[1] = &br;
+	}
+	size_t n = strlen(rel);
+	for (int i = 0; i < 2; i++) {
+		if (!(ok & order[i]->bit))
+			continue;
+		memcpy(rel + n, order[i]->ext, 4);
+		int fd = ymk__fs_open_read(r->conn->srv->root_fd, rel, st);
+		rel[n] = '\0';
+		if (fd >= 0 && S_ISREG(st->st_mode)) {
+			*encoding = order[i]->name;
+			return fd;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	return -1;
+}
+
+static void serve_read(struct ymk_request *r)
 {
 	struct ymk__conn *c = r->conn;
 	ymk_server *srv = c->srv;
-
-	switch (r->http->method_id) {
-	case YMK__METHOD_GET:
-	case YMK__METHOD_HEAD:
-		break;
-	case YMK__METHOD_OPTIONS:
-		ymk__respond_options(c, YMK__ALLOW_STATIC);
-		return;
-	default:
-		ymk__respond_error(c, 405, 0, "Allow: " YMK__ALLOW_STATIC "\r\n");
-		return;
-	}
-	if (srv->root_fd < 0) {
-		ymk__respond_error(c, 404, 0, NULL);
-		return;
-	}
-
-	/* The name the kernel sees: "/" rel ["/" index], built in the scratch area set aside for it
-	 * (the request path itself may end in '/', which the kernel name must not). The leading '/'
-	 * is only for the MIME hook, which gets paths in the form ymk_request_path() uses. */
-	char *fsname = srv->scratch + 2 * srv->s.max_request_line + 8;
-	char *rel = fsname + 1;
-	fsname[0] = '/';
-	memcpy(rel, r->p->rel, r->p->rel_len);
-	rel[r->p->rel_len] = '\0';
+	char *fsname, *rel = file_name(r, &fsname);
 
 	struct stat st;
 	int fd = ymk__fs_open_read(srv->root_fd, rel, &st);
 	if (fd >= 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
 		if (!r->p->trailing_slash) {
+			close(fd);
 			redirect_to_directory(r);
 			return;
 		}
+		int dirfd = fd;
 		size_t n = r->p->rel_len;
 		if (n)
 			rel[n++] = '/';
 		memcpy(rel + n, INDEX_NAME, sizeof INDEX_NAME);
 		fd = ymk__fs_open_read(srv->root_fd, rel, &st);
 		if (fd == -ENOENT) {
-			/* A directory without an index: no listing in this version. */
-			ymk__respond_error(c, 403, 0, NULL);
+			if (srv->s.listing)
+				serve_listing(r, dirfd);
+			else
+				ymk__respond_error(c, 403, 0, NULL);
+			close(dirfd);
 			return;
 		}
+		close(dirfd);
 	}
 	if (fd < 0) {
 		ymk__respond_error(c, open_error_status(fd), 0, NULL);
@@ -116,6 +236,229 @@ void ymk__static_serve(struct ymk_request *r)
 		ymk__respond_error(c, 403, 0, NULL);
 		return;
 	}
+	/* The type is the original's, also when a precompressed variant is sent. */
 	const char *type = ymk__content_type(srv, fsname);
-	ymk__respond_file(r, fd, &st, type);
+	const char *encoding = NULL;
+	if (srv->s.precompressed) {
+		struct stat sst;
+		int sfd = open_sidecar(r, rel, &sst, &encoding);
+		if (sfd >= 0) {
+			close(fd);
+			fd = sfd;
+			st = sst;
+		}
+	}
+	ymk__respond_file(r, fd, &st, type, encoding, srv->s.precompressed);
+}
+
+/* Opens the target's directory for a write and looks at the target itself.
+ * Returns the directory fd (and *base, *st, *exists), or -status. */
+static int open_target(struct ymk_request *r, int missing_parent_status, const char **base,
+		       struct stat *st, int *exists)
+{
+	char *fsname, *rel = file_name(r, &fsname);
+	int dirfd = ymk__fs_open_parent(r->conn->srv->root_fd, rel, base);
+	if (dirfd < 0) {
+		int s = open_error_status(dirfd);
+		return -(s == 404 ? missing_parent_status : s);
+	}
+	int err = ymk__fs_stat_at(dirfd, *base, st);
+	*exists = err == 0;
+	if (err && err != -ENOENT) {
+		close(dirfd);
+		return -open_error_status(err);
+	}
+	return dirfd;
+}
+
+/* RFC 9110 13.2.2 for a write, against the target's current state. 0 or 412. */
+static int write_preconditions(struct ymk_request *r, const struct stat *st, int exists)
+{
+	char etag[80];
+	struct ymk__validators v = {.exists = exists};
+	if (exists) {
+		v.etag = etag;
+		v.etag_len = ymk__etag(st, etag);
+		v.mtime = st->st_mtime;
+	}
+	struct ymk__preconditions pc = {0};
+	const struct ymk__http_header *h;
+	if ((h = ymk__http_find(r->http, "If-Match")))
+		pc.if_match = h->value, pc.if_match_len = h->value_len;
+	if ((h = ymk__http_find(r->http, "If-None-Match")))
+		pc.if_none_match = h->value, pc.if_none_match_len = h->value_len;
+	if ((h = ymk__http_find(r->http, "If-Unmodified-Since")))
+		pc.if_unmodified_since = h->value, pc.if_unmodified_since_len = h->value_len;
+	return ymk__preconditions_eval(&pc, &v, 0);
+}
+
+static void serve_put(struct ymk_request *r)
+{
+	struct ymk__conn *c = r->conn;
+	const struct ymk__http_request *req = r->http;
+
+	if (ymk__http_find(req, "Content-Range")) {
+		ymk__respond_error(c, 400, 1, NULL); /* a partial PUT would be taken for the whole */
+		return;
+	}
+	if (r->p->trailing_slash || r->p->rel_len == 0) {
+		ymk__respond_error(c, 409, 1, NULL);
+		return;
+	}
+	if (!req->chunked && req->content_length < 0) {
+		ymk__respond_error(c, 411, 1, NULL);
+		return;
+	}
+	if (req->content_length > 0 && (uint64_t)req->content_length > r->body_limit) {
+		ymk__respond_error(c, 413, 1, NULL);
+		return;
+	}
+	const char *base;
+	struct stat st;
+	int exists;
+	int dirfd = open_target(r, 409, &base, &st, &exists);
+	if (dirfd < 0) {
+		ymk__respond_error(c, -dirfd, 1, NULL);
+		return;
+	}
+	int status = 0;
+	if (exists && S_ISDIR(st.st_mode))
+		status = 409;
+	else if (exists && !S_ISREG(st.st_mode))
+		status = 403; /* symlinks and special files are never written through or replaced */
+	else
+		status = write_preconditions(r, &st, exists);
+	struct ymk__tmpfile tmp;
+	if (!status) {
+		int err = ymk__fs_tmp_create(dirfd, r->file_mode, &tmp);
+		if (err)
+			status = err == -ENOSPC || err == -EDQUOT ? 507 : err == -EACCES || err == -EROFS ? 403 : 500;
+	}
+	if (status) {
+		close(dirfd);
+		ymk__respond_error(c, status, 1, NULL);
+		return;
+	}
+	status = ymk__conn_start_body(r, YMK__SINK_UPLOAD, r->body_limit, dirfd, &tmp, base, r->file_mode);
+	if (status)
+		ymk__respond_error(c, status, 1, NULL);
+}
+
+void ymk__static_finish_upload(struct ymk__conn *c, struct ymk_request *r)
+{
+	struct ymk__pending *pd = c->pend;
+	ymk_server *srv = c->srv;
+	int status = 0;
+	int err = ymk__fs_tmp_sync(&pd->tmp);
+	if (err)
+		status = err == -ENOSPC || err == -EDQUOT ? 507 : 500;
+	if (!status && srv->s.verdict) {
+		int v = srv->s.verdict(r, pd->tmp.fd, pd->received, srv->s.verdict_user);
+		if (v)
+			status = v >= 400 && v <= 599 ? v : 500;
+	}
+	int replaced = 0;
+	if (!status) {
+		err = ymk__fs_tmp_commit(pd->dir_fd, &pd->tmp, pd->base, &replaced);
+		if (err)
+			status = err == -EISDIR || err == -ENOTDIR ? 409
+			       : err == -ENOSPC || err == -EDQUOT ? 507 : 500;
+	}
+	if (status) {
+		ymk__fs_tmp_discard(pd->dir_fd, &pd->tmp);
+		ymk__respond_error(c, status, 0, NULL);
+		return;
+	}
+	ymk__respond_created(r, replaced);
+}
+
+static void serve_delete(struct ymk_request *r)
+{
+	struct ymk__conn *c = r->conn;
+	if (r->p->trailing_slash || r->p->rel_len == 0) {
+		ymk__respond_error(c, 403, 0, NULL);
+		return;
+	}
+	const char *base;
+	struct stat st;
+	int exists;
+	int dirfd = open_target(r, 404, &base, &st, &exists);
+	if (dirfd < 0) {
+		ymk__respond_error(c, -dirfd, 0, NULL);
+		return;
+	}
+	int status;
+	if (!exists)
+		status = 404;
+	else if (!S_ISREG(st.st_mode))
+		status = 403; /* directories, symlinks, special files */
+	else if ((status = write_preconditions(r, &st, exists)) == 0) {
+		int err = ymk__fs_unlink(dirfd, base);
+		status = err == 0 ? 204 : err == -ENOENT ? 404 : open_error_status(err);
+	}
+	close(dirfd);
+	if (status == 204)
+		ymk__respond_created(r, 1);
+	else
+		ymk__respond_error(c, status, 0, NULL);
+}
+
+/* Whether the path names a directory (for OPTIONS and Allow): trailing slash, the root, or an
+ * existing directory. */
+static int path_is_dir(struct ymk_request *r)
+{
+	if (r->p->trailing_slash || r->p->rel_len == 0)
+		return 1;
+	char *fsname, *rel = file_name(r, &fsname);
+	struct stat st;
+	int fd = ymk__fs_open_read(r->conn->srv->root_fd, rel, &st);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return S_ISDIR(st.st_mode);
+}
+
+void ymk__static_serve(struct ymk_request *r)
+{
+	struct ymk__conn *c = r->conn;
+	ymk_server *srv = c->srv;
+	unsigned flag = method_flag(r->http->method_id);
+	char allow[64];
+
+	if (!flag || !(srv->s.methods & flag)) {
+		char extra[80];
+		allow_path(r, srv->root_fd >= 0 && path_is_dir(r), allow);
+		memcpy(extra, "Allow: ", 7);
+		strcpy(extra + 7, allow);
+		strcat(extra, "\r\n");
+		ymk__respond_error(c, 405, 0, extra);
+		return;
+	}
+	if (flag == YMK_METHOD_OPTIONS) {
+		allow_path(r, srv->root_fd >= 0 && path_is_dir(r), allow);
+		ymk__respond_options(c, allow);
+		return;
+	}
+	if (srv->root_fd < 0) {
+		ymk__respond_error(c, 404, 0, NULL);
+		return;
+	}
+	if (srv->s.policy) {
+		int st = srv->s.policy(r, srv->s.policy_user);
+		if (st) {
+			ymk__respond_error(c, st >= 400 && st <= 599 ? st : 500, 0, NULL);
+			return;
+		}
+	}
+	switch (flag) {
+	case YMK_METHOD_PUT:
+		serve_put(r);
+		break;
+	case YMK_METHOD_DELETE:
+		serve_delete(r);
+		break;
+	default:
+		serve_read(r);
+		break;
+	}
 }
