@@ -33,6 +33,13 @@ static void usage(FILE *f)
 		"  --header-timeout MS     whole request head deadline (default: %d)\n"
 		"  --read-timeout MS       longest silence inside a request (default: %d)\n"
 		"  --keepalive-timeout MS  idle time between requests (default: %d)\n"
+		"  --allow-put             accept PUT (atomic uploads)\n"
+		"  --allow-delete          accept DELETE\n"
+		"  --writable              both of the above\n"
+		"  --max-body BYTES        largest PUT body (default: 1 GiB)\n"
+		"  --listing               list directories without index.html\n"
+		"  --precompressed         serve file.br / file.gz to clients that accept them\n"
+		"  --error-pages DIR       custom CODE.html error pages\n"
 		"  --quiet                 no access log\n"
 		"  --help                  this text\n",
 		YMK_DEFAULT_LISTEN, YMK_DEFAULT_MAX_CONNECTIONS, YMK_DEFAULT_HEADER_TIMEOUT_MS,
@@ -91,6 +98,7 @@ int main(int argc, char **argv)
 	}
 	const char *root = "www";
 	int quiet = 0;
+	unsigned methods = YMK_METHODS_READ;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		unsigned n = 0;
@@ -100,6 +108,13 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--quiet")) {
 			quiet = 1;
+			continue;
+		} else if (!strcmp(a, "--allow-put") || !strcmp(a, "--allow-delete") || !strcmp(a, "--writable")) {
+			methods |= a[2] == 'w' ? YMK_METHOD_PUT | YMK_METHOD_DELETE
+				 : a[8] == 'p' ? YMK_METHOD_PUT : YMK_METHOD_DELETE;
+			continue;
+		} else if (!strcmp(a, "--listing") || !strcmp(a, "--precompressed")) {
+			err = a[2] == 'l' ? ymk_config_set_listing(cfg, 1) : ymk_config_set_precompressed(cfg, 1);
 			continue;
 		}
 		if (!v) {
@@ -125,6 +140,10 @@ int main(int argc, char **argv)
 			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_read_timeout(cfg, n);
 		else if (!strcmp(a, "--keepalive-timeout"))
 			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_keepalive_timeout(cfg, n);
+		else if (!strcmp(a, "--max-body"))
+			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_max_body(cfg, n);
+		else if (!strcmp(a, "--error-pages"))
+			err = ymk_config_set_error_pages(cfg, v);
 		else {
 			fprintf(stderr, "ymawky-serve: unknown option %s\n", a);
 			usage(stderr);
@@ -139,6 +158,7 @@ int main(int argc, char **argv)
 		}
 	}
 	ymk_config_set_root(cfg, root);
+	ymk_config_set_methods(cfg, methods);
 	ymk_config_set_log(cfg, log_line, NULL);
 	if (!quiet)
 		ymk_config_set_access_log(cfg, access_line, NULL);
