@@ -12,7 +12,7 @@
 
 enum ymk__range_result {
 	YMK__RANGE_IGNORE = 0,    /* absent, syntactically invalid, unknown unit, or too many parts: 200 */
-	YMK__RANGE_OK = 1,        /* 206: out[0..*n) filled, sorted by start, overlapping/adjacent merged */
+	YMK__RANGE_OK = 1,        /* 206: out[0..*n) filled in request order, overlapping/adjacent merged */
 	YMK__RANGE_UNSATISFIABLE = 2, /* 416 with "Content-Range: bytes * /size" (no space) */
 };
 

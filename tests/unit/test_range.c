@@ -1,6 +1,6 @@
 /* test_range.c: table tests for ymk__range_parse(). Each value is copied so that it ends right at
  * a PROT_NONE page, so reading one byte past value[0..len) faults. The table covers the three
- * outcomes (ignore, 206 parts, 416), clamping, suffix and open-ended specs, sorting and the merging
+ * outcomes (ignore, 206 parts, 416), clamping, suffix and open-ended specs, request order and the merging
  * of overlapping and adjacent ranges, the part cap, overflow and the whitespace rule. */
 #include "range.h"
 
@@ -127,11 +127,15 @@ static const struct range_case cases[] = {
 	{S("bytes=1-1"), 1, CAP, UNS, 0, {{0, 0}}},
 	{S("bytes=2000-3000,3000-4000"), 1000, CAP, UNS, 0, {{0, 0}}},
 	{S("bytes=-0,-0"), 1000, CAP, UNS, 0, {{0, 0}}},
-	/* Several ranges: sorted, overlapping and adjacent ones merged, unsatisfiable ones dropped. */
+	/* Several ranges: in request order, overlapping and adjacent ones merged where the first of
+	 * them stood, unsatisfiable ones dropped. */
 	{S("bytes=0-1,5-6"), 1000, CAP, OK, 2, {{0, 1}, {5, 6}}},
 	{S("bytes=0-5,3-9"), 1000, CAP, OK, 1, {{0, 9}}},
 	{S("bytes=0-4,5-9"), 1000, CAP, OK, 1, {{0, 9}}},
-	{S("bytes=5-9,0-1"), 1000, CAP, OK, 2, {{0, 1}, {5, 9}}},
+	{S("bytes=5-9,0-1"), 1000, CAP, OK, 2, {{5, 9}, {0, 1}}},
+	{S("bytes=-4,0-1"), 64, CAP, OK, 2, {{60, 63}, {0, 1}}},
+	{S("bytes=50-59,0-1,55-70"), 1000, CAP, OK, 2, {{50, 70}, {0, 1}}},
+	{S("bytes=50-59,0-1,2-49"), 1000, CAP, OK, 1, {{0, 59}}},
 	{S("bytes=5-9,0-4"), 1000, CAP, OK, 1, {{0, 9}}},
 	{S("bytes=0-1,2000-3000"), 1000, CAP, OK, 1, {{0, 1}}},
 	{S("bytes=0-0,-1"), 10, CAP, OK, 2, {{0, 0}, {9, 9}}},
