@@ -306,6 +306,32 @@ YMK_EXPORT int ymk_server_run(ymk_server *srv);
  * return at once. */
 YMK_EXPORT void ymk_server_stop(ymk_server *srv);
 
+/* Driving the event model from the embedder's own loop (poll, epoll, select, libuv, GLib...),
+ * instead of ymk_server_run(); in the same thread that owns the server:
+ *   - watch ymk_server_fd() for readability; it is level-triggered: it stays readable while
+ *     there is work, so polling it again right after ymk_server_process() is correct;
+ *   - wait at most ymk_server_timeout() milliseconds (-1: no deadline pending);
+ *   - call ymk_server_process() after every wake-up, whether the fd was readable or the timeout
+ *     passed; it does all ready work without blocking.
+ * The embedder must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) in this mode: sendfile() raises it
+ * on a reset peer, and unlike ymk_server_run() these calls never touch signal dispositions.
+ * In the fork model these calls return YMK_ESTATE. */
+
+/* The one pollable fd of an event-model server (an epoll fd on Linux), or YMK_ESTATE. */
+YMK_EXPORT int ymk_server_fd(const ymk_server *srv);
+
+/* Milliseconds until ymk_server_process() must run even without readiness: -1 none pending,
+ * 0 now; YMK_ESTATE in the fork model. */
+YMK_EXPORT int ymk_server_timeout(const ymk_server *srv);
+
+/* Does all ready work (accepts, reads, writes, expired deadlines) without blocking.
+ * Returns 0, -errno if the kernel's wait call failed, or YMK_ESTATE in the fork model. */
+YMK_EXPORT int ymk_server_process(ymk_server *srv);
+
+/* Makes ymk_server_fd() readable, so that a loop blocked in poll() on it wakes up. Safe from any
+ * thread and from a signal handler; it does not stop anything. */
+YMK_EXPORT void ymk_server_wake(ymk_server *srv);
+
 /* The port the server listens on (the real one when port 0 was asked for). */
 YMK_EXPORT int ymk_server_port(const ymk_server *srv);
 

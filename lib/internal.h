@@ -62,7 +62,8 @@ struct ymk_server {
 	int error_fd; /* directory of custom error pages, or -1 */
 	int listen_fd;
 	int port;
-	int wake_fd[2]; /* ymk_server_stop() writes to [1]; the models poll [0] */
+	int wake_fd[2]; /* ymk_server_stop() and _wake() write to [1]; the models poll [0] */
+	struct ymk__loop *loop; /* the event model's loop state (NULL in the fork model) */
 	volatile sig_atomic_t stop_requested;
 
 	/* Scratch space for one request's decoded path, query and file name: requests are handled one at a
@@ -89,8 +90,13 @@ const char *ymk__server_date(ymk_server *srv);
 /* Writes t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", 29 bytes + NUL) without locale. */
 void ymk__http_date(time_t t, char out[32]);
 
-/* The two models (loop_epoll.c, fork.c). Each returns 0 when stopped, or a negative code. */
+/* The two models (loop_epoll.c, fork.c). Each run returns 0 when stopped, or a negative code. */
+int ymk__loop_new(ymk_server *srv);
+void ymk__loop_free(ymk_server *srv);
 int ymk__loop_run(ymk_server *srv);
+int ymk__loop_fd(const ymk_server *srv);
+int ymk__loop_timeout(const ymk_server *srv);
+int ymk__loop_process(ymk_server *srv, int timeout);
 int ymk__fork_run(ymk_server *srv);
 
 /* Accept-path helper shared by both models: sends the prebuilt 503 without blocking, drains what

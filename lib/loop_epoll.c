@@ -82,7 +82,7 @@ static void heap_remove(struct heap *h, struct ymk__conn *c)
 	}
 }
 
-struct loop {
+struct ymk__loop {
 	ymk_server *srv;
 	int ep;
 	struct heap timers;
@@ -93,7 +93,7 @@ struct loop {
  * listener out of the loop for a moment instead of spinning on it. */
 #define ACCEPT_PAUSE_MS 100
 
-static void drop(struct loop *lp, struct ymk__conn *c)
+static void drop(struct ymk__loop *lp, struct ymk__conn *c)
 {
 	heap_remove(&lp->timers, c);
 	ymk__conn_close(c);
@@ -101,7 +101,7 @@ static void drop(struct loop *lp, struct ymk__conn *c)
 }
 
 /* Brings the epoll interest and the deadline in line with what the connection waits for. */
-static void settle(struct loop *lp, struct ymk__conn *c, enum ymk__want w)
+static void settle(struct ymk__loop *lp, struct ymk__conn *c, enum ymk__want w)
 {
 	if (w == YMK__WANT_CLOSE) {
 		drop(lp, c);
@@ -120,7 +120,7 @@ static void settle(struct loop *lp, struct ymk__conn *c, enum ymk__want w)
 	heap_fix(&lp->timers, c->heap_index);
 }
 
-static void accept_all(struct loop *lp)
+static void accept_all(struct ymk__loop *lp)
 {
 	ymk_server *srv = lp->srv;
 	for (;;) {
@@ -167,23 +167,107 @@ static void accept_all(struct loop *lp)
 	}
 }
 
-int ymk__loop_run(ymk_server *srv)
+int ymk__loop_new(ymk_server *srv)
 {
-	struct loop lp = {.srv = srv, .ep = -1};
-	struct sigaction old_pipe, ign;
-	int rc = 0;
-
-	lp.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (lp.ep < 0)
-		return -errno;
+	struct ymk__loop *lp = ymk__calloc(1, sizeof *lp);
+	if (!lp)
+		return YMK_ENOMEM;
+	lp->srv = srv;
+	lp->ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &tag_listen};
 	struct epoll_event w = {.events = EPOLLIN, .data.ptr = &tag_wake};
-	if (epoll_ctl(lp.ep, EPOLL_CTL_ADD, srv->listen_fd, &e) < 0 ||
-	    epoll_ctl(lp.ep, EPOLL_CTL_ADD, srv->wake_fd[0], &w) < 0) {
-		rc = -errno;
-		close(lp.ep);
-		return rc;
+	if (lp->ep < 0 || epoll_ctl(lp->ep, EPOLL_CTL_ADD, srv->listen_fd, &e) < 0 ||
+	    epoll_ctl(lp->ep, EPOLL_CTL_ADD, srv->wake_fd[0], &w) < 0) {
+		int err = -errno;
+		if (lp->ep >= 0)
+			close(lp->ep);
+		ymk__free(lp);
+		return err;
 	}
+	srv->loop = lp;
+	return 0;
+}
+
+/* Closes every connection (a stopped server keeps its listener, so it can run again). */
+static void drop_all(struct ymk__loop *lp)
+{
+	while (lp->timers.n)
+		drop(lp, lp->timers.v[0]);
+}
+
+void ymk__loop_free(ymk_server *srv)
+{
+	struct ymk__loop *lp = srv->loop;
+	if (!lp)
+		return;
+	drop_all(lp);
+	ymk__free(lp->timers.v);
+	close(lp->ep);
+	ymk__free(lp);
+	srv->loop = NULL;
+}
+
+int ymk__loop_fd(const ymk_server *srv)
+{
+	return srv->loop ? srv->loop->ep : YMK_ESTATE;
+}
+
+int ymk__loop_timeout(const ymk_server *srv)
+{
+	const struct ymk__loop *lp = srv->loop;
+	if (!lp)
+		return YMK_ESTATE;
+	uint64_t next = lp->timers.n ? lp->timers.v[0]->heap_key : UINT64_MAX;
+	if (lp->accept_resume && lp->accept_resume < next)
+		next = lp->accept_resume;
+	if (next == UINT64_MAX)
+		return -1;
+	uint64_t now = ymk__os_now_ms();
+	return next <= now ? 0 : next - now > INT_MAX ? INT_MAX : (int)(next - now);
+}
+
+int ymk__loop_process(ymk_server *srv, int timeout)
+{
+	struct ymk__loop *lp = srv->loop;
+	struct epoll_event evs[128];
+	if (!lp)
+		return YMK_ESTATE;
+	int n = epoll_wait(lp->ep, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	uint64_t now = ymk__os_now_ms();
+	for (int i = 0; i < n; i++) {
+		void *p = evs[i].data.ptr;
+		if (p == &tag_listen) {
+			accept_all(lp);
+		} else if (p == &tag_wake) {
+			char sink[64];
+			/* A wake-up only makes the fd readable; a stop also sets the flag. */
+			while (read(srv->wake_fd[0], sink, sizeof sink) > 0) {
+			}
+		} else {
+			settle(lp, p, ymk__conn_step(p, now));
+		}
+	}
+	now = ymk__os_now_ms();
+	if (lp->accept_resume && now >= lp->accept_resume) {
+		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &tag_listen};
+		if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, srv->listen_fd, &e) == 0)
+			lp->accept_resume = 0;
+	}
+	while (lp->timers.n && lp->timers.v[0]->heap_key <= now) {
+		struct ymk__conn *c = lp->timers.v[0];
+		settle(lp, c, ymk__conn_expire(c, now));
+	}
+	return 0;
+}
+
+int ymk__loop_run(ymk_server *srv)
+{
+	struct sigaction old_pipe, ign;
+	int rc = 0;
+	if (!srv->loop)
+		return YMK_ESTATE;
 	/* sendfile() raises SIGPIPE on a reset peer and has no MSG_NOSIGNAL: ignore the signal while
 	 * serving, unless the embedder already chose a disposition. */
 	memset(&ign, 0, sizeof ign);
@@ -193,47 +277,10 @@ int ymk__loop_run(ymk_server *srv)
 	if (restore_pipe)
 		sigaction(SIGPIPE, &ign, NULL);
 
-	struct epoll_event evs[128];
-	while (!srv->stop_requested) {
-		int timeout = -1;
-		uint64_t next = lp.timers.n ? lp.timers.v[0]->heap_key : UINT64_MAX;
-		if (lp.accept_resume && lp.accept_resume < next)
-			next = lp.accept_resume;
-		if (next != UINT64_MAX) {
-			uint64_t now = ymk__os_now_ms();
-			timeout = next <= now ? 0 : next - now > INT_MAX ? INT_MAX : (int)(next - now);
-		}
-		int n = epoll_wait(lp.ep, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		uint64_t now = ymk__os_now_ms();
-		for (int i = 0; i < n; i++) {
-			void *p = evs[i].data.ptr;
-			if (p == &tag_listen)
-				accept_all(&lp);
-			else if (p == &tag_wake)
-				srv->stop_requested = 1;
-			else
-				settle(&lp, p, ymk__conn_step(p, now));
-		}
-		now = ymk__os_now_ms();
-		if (lp.accept_resume && now >= lp.accept_resume &&
-		    epoll_ctl(lp.ep, EPOLL_CTL_ADD, srv->listen_fd, &e) == 0)
-			lp.accept_resume = 0;
-		while (lp.timers.n && lp.timers.v[0]->heap_key <= now) {
-			struct ymk__conn *c = lp.timers.v[0];
-			settle(&lp, c, ymk__conn_expire(c, now));
-		}
-	}
+	while (!srv->stop_requested && rc == 0)
+		rc = ymk__loop_process(srv, ymk__loop_timeout(srv));
 
-	while (lp.timers.n)
-		drop(&lp, lp.timers.v[0]);
-	ymk__free(lp.timers.v);
-	close(lp.ep);
+	drop_all(srv->loop);
 	if (restore_pipe)
 		sigaction(SIGPIPE, &old_pipe, NULL);
 	return rc;

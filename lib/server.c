@@ -220,6 +220,8 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 	err = open_listener(srv, errcfg);
 	if (err < 0)
 		goto fail;
+	if (srv->s.model == YMK_MODEL_EVENT && (err = ymk__loop_new(srv)) < 0)
+		goto fail;
 	build_busy(srv);
 	*out = srv;
 	return 0;
@@ -241,14 +243,36 @@ int ymk_server_run(ymk_server *srv)
 	return rc;
 }
 
-void ymk_server_stop(ymk_server *srv)
+void ymk_server_wake(ymk_server *srv)
 {
 	if (!srv)
 		return;
 	int saved = errno; /* async-signal-safe: keep the interrupted code's errno */
-	srv->stop_requested = 1;
 	(void)!write(srv->wake_fd[1], "x", 1);
 	errno = saved;
+}
+
+void ymk_server_stop(ymk_server *srv)
+{
+	if (!srv)
+		return;
+	srv->stop_requested = 1;
+	ymk_server_wake(srv);
+}
+
+int ymk_server_fd(const ymk_server *srv)
+{
+	return srv ? ymk__loop_fd(srv) : YMK_EINVAL;
+}
+
+int ymk_server_timeout(const ymk_server *srv)
+{
+	return srv ? ymk__loop_timeout(srv) : YMK_EINVAL;
+}
+
+int ymk_server_process(ymk_server *srv)
+{
+	return srv ? ymk__loop_process(srv, 0) : YMK_EINVAL;
 }
 
 int ymk_server_port(const ymk_server *srv)
@@ -260,6 +284,7 @@ void ymk_server_free(ymk_server *srv)
 {
 	if (!srv)
 		return;
+	ymk__loop_free(srv);
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	if (srv->root_fd >= 0)
