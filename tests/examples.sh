@@ -73,4 +73,30 @@ for model in event fork; do
 	expect 404 "$model: deleted" "$url/uploads/real.png"
 	stop
 done
+# event-loop: HTTP served from the program's own poll() loop, which also reads stdin.
+mkdir -p "$tmp/www" && echo "loop" >"$tmp/www/index.html"
+mkfifo "$tmp/in"
+exec 3<>"$tmp/in"
+log=$tmp/evlog
+"$build/examples/event-loop" --root "$tmp/www" --listen 127.0.0.1:0 <&3 >"$tmp/evout" 2>"$log" &
+pid=$!
+for _ in $(seq 100); do
+	port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$log")
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+[ -n "$port" ] || fail "event-loop did not start"
+[ "$(curl -s "http://127.0.0.1:$port/")" = "loop" ] || fail "event-loop: GET /"
+ok
+expect 404 "event-loop: missing" "http://127.0.0.1:$port/nope"
+echo hits >&3
+for _ in $(seq 100); do grep -q '^hits' "$tmp/evout" && break; sleep 0.05; done
+grep -qx 'hits 2' "$tmp/evout" || fail "event-loop: stdin command while serving: $(cat "$tmp/evout")"
+ok
+echo quit >&3
+wait "$pid" || fail "event-loop exited with $?"
+grep -q '^bye after' "$tmp/evout" || fail "event-loop: no clean exit"
+ok
+exec 3>&-
+
 echo "examples: $pass checks passed"

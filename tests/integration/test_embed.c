@@ -1,0 +1,185 @@
+/* test_embed.c: the event model driven from a foreign loop. The test's main thread is the
+ * embedder: it polls ymk_server_fd() with ymk_server_timeout() and calls ymk_server_process(),
+ * never ymk_server_run(); a client thread speaks HTTP to it over loopback. Checks that requests,
+ * keep-alive, deadlines (an idle connection closed by a timeout that only process() can fire)
+ * and ymk_server_wake() work in that mode, and that the fork model refuses it. */
+#include "ymawky.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int hello(ymk_request *req, void *user)
+{
+	(void)user;
+	return ymk_respond_buffer(req, 200, "text/plain", ymk_request_path(req), strlen(ymk_request_path(req)));
+}
+
+struct client {
+	int port;
+	atomic_int done;
+	char got[2][256];
+	int idle_closed_after_ms;
+};
+
+static int dial(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Reads until the buffer holds a full response to a request for /x (body "/x") or 5 s pass. */
+static void read_answer(int fd, char *buf, size_t cap, const char *body)
+{
+	size_t got = 0;
+	long long end = now_ms() + 5000;
+	while (got < cap - 1 && now_ms() < end) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t n = recv(fd, buf + got, cap - 1 - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		buf[got] = '\0';
+		char *sep = strstr(buf, "\r\n\r\n");
+		if (sep && !strcmp(sep + 4, body))
+			break;
+	}
+	buf[got] = '\0';
+}
+
+static void *client_main(void *arg)
+{
+	struct client *cl = arg;
+	int fd = dial(cl->port);
+	if (fd >= 0) {
+		/* Two requests on one keep-alive connection. */
+		const char *r1 = "GET /one HTTP/1.1\r\nHost: x\r\n\r\n";
+		const char *r2 = "GET /two HTTP/1.1\r\nHost: x\r\n\r\n";
+		(void)!send(fd, r1, strlen(r1), MSG_NOSIGNAL);
+		read_answer(fd, cl->got[0], sizeof cl->got[0], "/one");
+		(void)!send(fd, r2, strlen(r2), MSG_NOSIGNAL);
+		read_answer(fd, cl->got[1], sizeof cl->got[1], "/two");
+		/* Then stay idle: the keep-alive deadline must close it. */
+		long long t0 = now_ms();
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		char c;
+		cl->idle_closed_after_ms = -1;
+		while (now_ms() - t0 < 5000) {
+			if (poll(&p, 1, 100) == 1) {
+				if (recv(fd, &c, 1, 0) == 0)
+					cl->idle_closed_after_ms = (int)(now_ms() - t0);
+				break;
+			}
+		}
+		close(fd);
+	}
+	atomic_store(&cl->done, 1);
+	return NULL;
+}
+
+START_TEST(test_foreign_loop)
+{
+	ymk_config *cfg;
+	ymk_server *srv;
+	ck_assert_int_eq(ymk_config_new(&cfg), 0);
+	ck_assert_int_eq(ymk_config_set_listen(cfg, "127.0.0.1:0"), 0);
+	ck_assert_int_eq(ymk_config_set_handler(cfg, hello, NULL), 0);
+	ck_assert_int_eq(ymk_config_set_keepalive_timeout(cfg, 600), 0);
+	ck_assert_int_eq(ymk_server_new(&srv, cfg), 0);
+	ymk_config_free(cfg);
+	signal(SIGPIPE, SIG_IGN);
+
+	int fd = ymk_server_fd(srv);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ymk_server_timeout(srv), -1); /* nothing pending yet */
+
+	struct client cl = {.port = ymk_server_port(srv)};
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, client_main, &cl), 0);
+	long long end = now_ms() + 15000;
+	int saw_deadline = 0;
+	while (!atomic_load(&cl.done) && now_ms() < end) {
+		int timeout = ymk_server_timeout(srv);
+		if (timeout >= 0)
+			saw_deadline = 1;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		/* Short cap only so that the loop notices the client finishing. */
+		(void)poll(&p, 1, timeout < 0 || timeout > 50 ? 50 : timeout);
+		ck_assert_int_eq(ymk_server_process(srv), 0);
+	}
+	pthread_join(t, NULL);
+	ck_assert_msg(strstr(cl.got[0], "HTTP/1.1 200 OK\r\n") == cl.got[0], "first: %s", cl.got[0]);
+	ck_assert_msg(strstr(cl.got[1], "\r\n\r\n/two") != NULL, "second: %s", cl.got[1]);
+	ck_assert_int_eq(saw_deadline, 1);
+	ck_assert_msg(cl.idle_closed_after_ms >= 400 && cl.idle_closed_after_ms <= 3000,
+		      "idle connection closed after %d ms (keep-alive 600)", cl.idle_closed_after_ms);
+
+	/* wake: the fd becomes readable, process() consumes it, nothing stops. */
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	ck_assert_int_eq(poll(&p, 1, 0), 0);
+	ymk_server_wake(srv);
+	ck_assert_int_eq(poll(&p, 1, 1000), 1);
+	ck_assert_int_eq(ymk_server_process(srv), 0);
+	ck_assert_int_eq(poll(&p, 1, 0), 0);
+	ymk_server_free(srv);
+}
+END_TEST
+
+START_TEST(test_fork_model_refuses)
+{
+	ymk_config *cfg;
+	ymk_server *srv;
+	ck_assert_int_eq(ymk_config_new(&cfg), 0);
+	ck_assert_int_eq(ymk_config_set_listen(cfg, "127.0.0.1:0"), 0);
+	ck_assert_int_eq(ymk_config_set_handler(cfg, hello, NULL), 0);
+	ck_assert_int_eq(ymk_config_set_model(cfg, YMK_MODEL_FORK), 0);
+	ck_assert_int_eq(ymk_server_new(&srv, cfg), 0);
+	ymk_config_free(cfg);
+	ck_assert_int_eq(ymk_server_fd(srv), YMK_ESTATE);
+	ck_assert_int_eq(ymk_server_timeout(srv), YMK_ESTATE);
+	ck_assert_int_eq(ymk_server_process(srv), YMK_ESTATE);
+	ck_assert_int_eq(ymk_server_fd(NULL), YMK_EINVAL);
+	ymk_server_free(srv);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("embed");
+	TCase *tc = tcase_create("foreign-loop");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_foreign_loop);
+	tcase_add_test(tc, test_fork_model_refuses);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
