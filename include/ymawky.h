@@ -103,6 +103,33 @@ enum ymk_model {
 #define YMK_METHODS_READ (YMK_METHOD_GET | YMK_METHOD_HEAD | YMK_METHOD_OPTIONS) /* the default */
 
 /* ---------------------------------------------------------------------------------------------
+ * Asset bundles: files compiled into the program (firmware web UIs with no disk)
+ *
+ * The ymawky-bundle program turns a directory into a C source file that defines one ymk_bundle;
+ * ymk_config_set_bundle() serves it. These structs are the generated file's ABI: fields are only
+ * ever appended, and `version` says which ones a bundle has.
+ * ------------------------------------------------------------------------------------------- */
+#define YMK_BUNDLE_VERSION 1
+
+typedef struct ymk_bundle_file {
+	const char *path;         /* "/index.html": '/'-rooted, normalised, no "." or ".." segments */
+	const unsigned char *data;
+	uint64_t size;
+	const char *content_type; /* e.g. "text/html; charset=utf-8" */
+	const char *etag;         /* strong entity-tag with its quotes, fixed at build time */
+	int64_t mtime;            /* Last-Modified, seconds since the epoch */
+	const unsigned char *gzip_data; /* a gzip-encoded variant, or NULL */
+	uint64_t gzip_size;
+	const char *gzip_etag;    /* the variant's own strong entity-tag (NULL when no variant) */
+} ymk_bundle_file;
+
+typedef struct ymk_bundle {
+	unsigned version;             /* YMK_BUNDLE_VERSION of the generator that wrote it */
+	size_t count;
+	const ymk_bundle_file *files; /* sorted by path (strcmp order) */
+} ymk_bundle;
+
+/* ---------------------------------------------------------------------------------------------
  * Callbacks
  * ------------------------------------------------------------------------------------------- */
 
@@ -275,6 +302,15 @@ YMK_EXPORT int ymk_config_set_precompressed(ymk_config *cfg, int enabled);
  * beneath which pages are read like any file (no symlinks); a missing page falls back to the
  * built-in one. NULL removes it. Returns 0 or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_error_pages(ymk_config *cfg, const char *dir);
+
+/* An asset bundle served for GET and HEAD in front of the document root (a path the bundle has is
+ * answered from it; any other path goes on to the root, or is 404 without one). "/dir/" serves
+ * "/dir/index.html"; "/dir" redirects when the bundle has "/dir/index.html". HEAD, preconditions,
+ * Range (also multipart) and the gzip variant (with Vary: Accept-Encoding) apply as for files;
+ * bodies are sent straight from the bundle's memory, with no allocation per request except for
+ * multi-range answers. The bundle must outlive the server (generated ones are static data).
+ * NULL removes it. Returns 0, or YMK_EINVAL for an unknown version or files not sorted. */
+YMK_EXPORT int ymk_config_set_bundle(ymk_config *cfg, const ymk_bundle *bundle);
 
 /* The MIME hook, asked before the built-in table; NULL removes it. Returns 0 or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_mime_hook(ymk_config *cfg, ymk_mime_fn *fn, void *user);

@@ -2,13 +2,21 @@
  * can inject allocation failures; in normal use it is a thin pass-through to the C library. */
 #include "alloc.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 static long fail_countdown = -1;
+static atomic_ulong allocations;
+
+unsigned long ymk__alloc_count(void)
+{
+	return atomic_load_explicit(&allocations, memory_order_relaxed);
+}
 
 static int should_fail(void)
 {
+	atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
 	if (fail_countdown < 0)
 		return 0;
 	if (fail_countdown == 0) {

@@ -13,6 +13,10 @@ void *ymk__realloc(void *p, size_t n);
 void ymk__free(void *p);
 char *ymk__strdup(const char *s);
 
+/* Test hook: allocations made so far (malloc, calloc, realloc), for asserting that a path
+ * allocates nothing. Safe to read from another thread. */
+unsigned long ymk__alloc_count(void);
+
 /* Test hook: the allocation after `n` more successful ones fails (n = 0: the next one); a negative
  * n turns failure injection off. Not thread-safe; for unit tests only. */
 void ymk__alloc_fail_after(long n);

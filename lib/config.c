@@ -367,3 +367,27 @@ int ymk_config_set_error_pages(ymk_config *cfg, const char *dir)
 	cfg->s.error_pages = copy;
 	return ok(cfg);
 }
+
+int ymk_config_set_bundle(ymk_config *cfg, const ymk_bundle *bundle)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (bundle) {
+		if (bundle->version < 1 || bundle->version > YMK_BUNDLE_VERSION)
+			return fail(cfg, YMK_EINVAL, "bundle: version %u is not supported (1..%d)",
+				    bundle->version, YMK_BUNDLE_VERSION);
+		if (bundle->count && !bundle->files)
+			return fail(cfg, YMK_EINVAL, "bundle: no files array");
+		for (size_t i = 0; i < bundle->count; i++) {
+			const ymk_bundle_file *f = &bundle->files[i];
+			if (!f->path || f->path[0] != '/' || !f->data || !f->etag)
+				return fail(cfg, YMK_EINVAL, "bundle: file %zu lacks a '/' path, data or etag", i);
+			if (i && strcmp(bundle->files[i - 1].path, f->path) >= 0)
+				return fail(cfg, YMK_EINVAL, "bundle: files not sorted by path at \"%.100s\"", f->path);
+			if (f->gzip_data && !f->gzip_etag)
+				return fail(cfg, YMK_EINVAL, "bundle: \"%.100s\" has a gzip variant without an etag", f->path);
+		}
+	}
+	cfg->s.bundle = bundle;
+	return ok(cfg);
+}

@@ -52,7 +52,7 @@ static uint64_t body_bytes_sent(const struct ymk__conn *c)
 	if (c->segs)
 		return c->seg_body;
 	uint64_t n = c->out_off > c->out_head ? c->out_off - c->out_head : 0;
-	if (c->file_fd >= 0)
+	if (c->file_fd >= 0 || c->ext_body)
 		n += c->file_off - c->file_start;
 	return n;
 }
@@ -232,6 +232,14 @@ int ymk__conn_start_body(struct ymk_request *r, enum ymk__body_sink sink, uint64
 {
 	struct ymk__conn *c = r->conn;
 	const struct ymk__http_request *req = r->http;
+	if (req->content_length > 0 && (uint64_t)req->content_length > limit) {
+		/* Refused before a byte is read, and before any 100 Continue. */
+		if (tmp)
+			ymk__fs_tmp_discard(dir_fd, tmp);
+		if (dir_fd >= 0)
+			close(dir_fd);
+		return 413;
+	}
 	size_t plen = strlen(r->path), qlen = r->query ? strlen(r->query) : 0;
 	size_t blen = base ? strlen(base) : 0;
 	struct ymk__pending *pd = ymk__calloc(1, sizeof *pd);
@@ -442,14 +450,15 @@ static int send_segments(struct ymk__conn *c, uint64_t now)
 	while (c->seg_i < c->nsegs) {
 		struct ymk__seg *sg = &c->segs[c->seg_i];
 		long n;
-		if (sg->from_file) {
+		if (sg->from_source && !c->ext_body) {
 			uint64_t off = sg->off + c->seg_done;
 			n = ymk__os_sendfile(c->fd, c->file_fd, &off, sg->len - c->seg_done);
 			if (n == 0)
 				return -1;
 		} else {
+			const char *base = sg->from_source ? (const char *)c->ext_body : c->out;
 			int more = c->seg_i + 1 < c->nsegs;
-			ssize_t w = send(c->fd, c->out + sg->off + c->seg_done, (size_t)(sg->len - c->seg_done),
+			ssize_t w = send(c->fd, base + sg->off + c->seg_done, (size_t)(sg->len - c->seg_done),
 					 MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 			n = w < 0 ? (errno == EWOULDBLOCK ? -EAGAIN : -errno) : (long)w;
 		}
@@ -476,11 +485,24 @@ static int send_some(struct ymk__conn *c, uint64_t now)
 	if (c->segs)
 		return send_segments(c, now);
 	while (c->out_off < c->out_len) {
-		int more = c->file_fd >= 0 && c->file_off < c->file_end;
+		int more = (c->file_fd >= 0 || c->ext_body) && c->file_off < c->file_end;
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
 				 MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 		if (n > 0) {
 			c->out_off += (size_t)n;
+			c->t_activity = now;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return 0;
+		} else {
+			return -1;
+		}
+	}
+	while (c->ext_body && c->file_off < c->file_end) {
+		ssize_t n = send(c->fd, c->ext_body + c->file_off, (size_t)(c->file_end - c->file_off), MSG_NOSIGNAL);
+		if (n > 0) {
+			c->file_off += (uint64_t)n;
 			c->t_activity = now;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
@@ -510,6 +532,7 @@ static void finish_response(struct ymk__conn *c, uint64_t now)
 	if (c->file_fd >= 0)
 		close(c->file_fd);
 	c->file_fd = -1;
+	c->ext_body = NULL;
 	ymk__free(c->segs);
 	c->segs = NULL;
 	c->nsegs = c->seg_i = 0;

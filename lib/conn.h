@@ -63,10 +63,11 @@ struct ymk__pending {
 	size_t mem_len, mem_cap;
 };
 
-/* One piece of a response body: bytes of out[] or a range of the file. */
+/* One piece of a response body: bytes of out[] or a range of the body source (the file, or the
+ * static memory of a bundle). */
 struct ymk__seg {
 	uint64_t off, len;
-	int from_file;
+	int from_source;
 };
 
 struct ymk__conn {
@@ -86,7 +87,10 @@ struct ymk__conn {
 	/* Output: status line and headers, then a memory body, if any. */
 	char *out;
 	size_t out_len, out_off, out_cap;
-	int file_fd; /* file body, sent after out[]; -1 when none */
+	/* The body source, sent after out[]: a file, or memory that outlives the response (a bundle);
+	 * file_off..file_end is the range to send from either. */
+	int file_fd; /* -1 when none */
+	const unsigned char *ext_body; /* NULL when none */
 	uint64_t file_off, file_end;
 	struct ymk__seg *segs; /* multipart: pieces sent in order instead of out[] + file; or NULL */
 	size_t nsegs, seg_i;

@@ -125,10 +125,24 @@ static void reserved_name(char *out, size_t cap)
 	snprintf(out, cap, ".ymk-upload-%ld-%u-%lx", (long)getpid(), ++counter, (unsigned long)ts.tv_nsec);
 }
 
+/* An O_TMPFILE file can only be given a name through linkat(AT_EMPTY_PATH), which needs
+ * CAP_DAC_READ_SEARCH, or through /proc/self/fd: without either, use named temporary files from
+ * the start rather than fail at the end of an upload. */
+static int unnamed_tmpfiles_usable(void)
+{
+	static int usable = -1;
+	if (usable < 0)
+		usable = access("/proc/self/fd", X_OK) == 0;
+	return usable;
+}
+
 int ymk__fs_tmp_create(int dirfd, unsigned mode, struct ymk__tmpfile *t)
 {
 	t->name[0] = '\0';
-	t->fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	t->fd = -1;
+	errno = EOPNOTSUPP;
+	if (unnamed_tmpfiles_usable())
+		t->fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (t->fd < 0) {
 		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOENT)
 			return -errno;
@@ -180,7 +194,8 @@ static int link_tmpfile(int fd, int dirfd, const char *name)
 	return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0 ? 0 : -errno;
 }
 
-int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int *replaced)
+int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int create_only,
+		       int *replaced)
 {
 	int err = 0;
 	*replaced = 0;
@@ -189,7 +204,7 @@ int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int 
 		err = link_tmpfile(t->fd, dirfd, base);
 		if (err == 0)
 			goto done;
-		if (err != -EEXIST)
+		if (err != -EEXIST || create_only)
 			goto fail;
 		/* It exists: give the file a reserved name, then rename over the old one. */
 		for (int tries = 0; tries < 8; tries++) {
@@ -205,9 +220,18 @@ int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int 
 	}
 	if (renameat2(dirfd, t->name, dirfd, base, RENAME_NOREPLACE) == 0)
 		goto done;
-	if (errno != EEXIST && errno != EINVAL && errno != ENOSYS) {
+	if ((errno != EEXIST && errno != EINVAL && errno != ENOSYS) || (errno == EEXIST && create_only)) {
 		err = -errno;
 		goto fail;
+	}
+	if (create_only) {
+		/* No RENAME_NOREPLACE here: a hard link refuses an existing name just the same. */
+		if (linkat(dirfd, t->name, dirfd, base, 0) < 0) {
+			err = -errno;
+			goto fail;
+		}
+		(void)unlinkat(dirfd, t->name, 0);
+		goto done;
 	}
 	if (renameat(dirfd, t->name, dirfd, base) < 0) {
 		err = -errno;

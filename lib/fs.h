@@ -42,11 +42,13 @@ struct ymk__tmpfile {
  * 0 or -errno. */
 int ymk__fs_tmp_create(int dirfd, unsigned mode, struct ymk__tmpfile *t);
 
-/* Flushes the temporary file and puts it in place as `base` atomically: a new name is created
- * only if none exists (*replaced = 0), otherwise the old file is replaced by rename (*replaced =
- * 1); the directory is flushed too. The temporary file is consumed in every case (closed; a named
- * one is removed on failure). 0 or -errno (-EISDIR when base is a directory). */
-int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int *replaced);
+/* Puts the temporary file in place as `base` atomically: a new name is created only if none
+ * exists (*replaced = 0), otherwise the old file is replaced by rename (*replaced = 1), unless
+ * create_only, which then fails with -EEXIST; the directory is flushed too. The temporary file is
+ * consumed in every case (closed; a named one is removed on failure). 0 or -errno (-EISDIR when
+ * base is a directory). */
+int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int create_only,
+		       int *replaced);
 
 /* Flushes the temporary file's data (fdatasync). 0 or -errno (-ENOSPC, -EIO...). */
 int ymk__fs_tmp_sync(struct ymk__tmpfile *t);

@@ -47,6 +47,7 @@ struct ymk__settings {
 	int listing;
 	int precompressed;
 	char *error_pages; /* owned */
+	const ymk_bundle *bundle;
 };
 
 struct ymk_config {

@@ -387,24 +387,41 @@ static void request_preconditions(const struct ymk_request *r, struct ymk__preco
 	}
 }
 
-void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,
-		       const char *encoding, int vary)
+/* A representation to answer with: its bytes come from an open file or from memory that
+ * outlives the response; everything else about the answer is decided the same way for both. */
+struct repr {
+	uint64_t size;
+	const char *etag;
+	size_t etag_len;
+	time_t mtime;
+	const char *type;
+	const char *encoding; /* Content-Encoding, or NULL */
+	int vary;             /* say "Vary: Accept-Encoding" */
+	int fd;               /* -1: the bytes are at mem */
+	const unsigned char *mem;
+};
+
+static void release(const struct repr *rp)
+{
+	if (rp->fd >= 0)
+		close(rp->fd);
+}
+
+static void respond_repr(struct ymk_request *r, const struct repr *rp)
 {
 	struct ymk__conn *c = r->conn;
-	uint64_t size = (uint64_t)st->st_size;
-	char lastmod[32], etag[80];
-	size_t elen = ymk__etag(st, etag);
-	ymk__http_date(st->st_mtime, lastmod);
+	char lastmod[32];
+	ymk__http_date(rp->mtime, lastmod);
 
-	struct ymk__validators v = {.exists = 1, .etag = etag, .etag_len = elen, .mtime = st->st_mtime};
+	struct ymk__validators v = {.exists = 1, .etag = rp->etag, .etag_len = rp->etag_len, .mtime = rp->mtime};
 	struct ymk__preconditions pc;
 	request_preconditions(r, &pc);
 	int id = r->http->method_id;
 	int pre = ymk__preconditions_eval(&pc, &v, id == YMK__METHOD_GET || id == YMK__METHOD_HEAD);
 	if (pre) {
-		close(fd);
+		release(rp);
 		if (pre == 304)
-			respond_not_modified(r, etag, elen, lastmod, vary);
+			respond_not_modified(r, rp->etag, rp->etag_len, lastmod, rp->vary);
 		else
 			ymk__respond_error(c, pre, 0, NULL);
 		return;
@@ -412,46 +429,47 @@ void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, con
 
 	struct ymk__range parts[YMK__RANGE_MAX_PARTS];
 	size_t n = 0;
-	int status = apply_range(r, size, &v, parts, &n);
+	int status = apply_range(r, rp->size, &v, parts, &n);
 	if (status == 416) {
-		close(fd);
-		respond_416(r, size);
+		release(rp);
+		respond_416(r, rp->size);
 		return;
 	}
 	char boundary[24] = "";
-	uint64_t len = size;
+	uint64_t len = rp->size;
 	if (n == 1) {
 		len = parts[0].last - parts[0].first + 1;
 	} else if (n > 1) {
 		make_boundary(boundary);
-		len = multipart_length(boundary, content_type, parts, n, size);
+		len = multipart_length(boundary, rp->type, parts, n, rp->size);
 	}
 
 	head_begin(c, status);
-	put_type(c, content_type, n, boundary);
-	if (encoding) {
+	put_type(c, rp->type, n, boundary);
+	if (rp->encoding) {
 		PUT_LIT(c, "Content-Encoding: ");
-		puts_(c, encoding);
+		puts_(c, rp->encoding);
 		PUT_LIT(c, "\r\n");
 	}
-	if (vary)
+	if (rp->vary)
 		PUT_LIT(c, "Vary: Accept-Encoding\r\n");
 	PUT_LIT(c, "Last-Modified: ");
 	puts_(c, lastmod);
 	PUT_LIT(c, "\r\nETag: ");
-	put(c, etag, elen);
+	put(c, rp->etag, rp->etag_len);
 	PUT_LIT(c, "\r\nAccept-Ranges: bytes\r\n");
 	if (n == 1)
-		put_content_range(c, parts[0].first, len, size);
+		put_content_range(c, parts[0].first, len, rp->size);
 	put(c, r->extra, r->extra_len);
 	head_end(c, 1, len);
 
 	if (c->is_head || len == 0) {
-		close(fd);
+		release(rp);
 		(void)finish(c);
 		return;
 	}
-	c->file_fd = fd;
+	c->file_fd = rp->fd;
+	c->ext_body = rp->fd < 0 ? rp->mem : NULL;
 	c->body_len = len;
 	if (n <= 1) {
 		c->file_start = c->file_off = n ? parts[0].first : 0;
@@ -459,8 +477,8 @@ void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, con
 		(void)finish(c);
 		return;
 	}
-	/* Multipart: the head, then per part its header (from out[]) and its bytes (from the file),
-	 * then the closing boundary. */
+	/* Multipart: the head, then per part its header (from out[]) and its bytes (from the
+	 * source), then the closing boundary. */
 	struct ymk__seg *segs = ymk__calloc(2 * n + 2, sizeof *segs);
 	if (!segs) {
 		c->oom = 1;
@@ -472,9 +490,9 @@ void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, con
 	for (size_t i = 0; i < n; i++) {
 		size_t at = c->out_len;
 		uint64_t plen = parts[i].last - parts[i].first + 1;
-		put_part_head(c, boundary, content_type, parts[i].first, plen, size);
+		put_part_head(c, boundary, rp->type, parts[i].first, plen, rp->size);
 		segs[k++] = (struct ymk__seg){.off = at, .len = c->out_len - at};
-		segs[k++] = (struct ymk__seg){.off = parts[i].first, .len = plen, .from_file = 1};
+		segs[k++] = (struct ymk__seg){.off = parts[i].first, .len = plen, .from_source = 1};
 	}
 	size_t at = c->out_len;
 	PUT_LIT(c, "\r\n--");
@@ -489,6 +507,37 @@ void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, con
 		ymk__free(c->segs);
 		c->segs = NULL;
 	}
+}
+
+void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,
+		       const char *encoding, int vary)
+{
+	char etag[80];
+	struct repr rp = {
+		.size = (uint64_t)st->st_size, .etag = etag, .etag_len = ymk__etag(st, etag),
+		.mtime = st->st_mtime, .type = content_type, .encoding = encoding, .vary = vary, .fd = fd,
+	};
+	respond_repr(r, &rp);
+}
+
+void ymk__respond_bundle(struct ymk_request *r, const ymk_bundle_file *f)
+{
+	struct repr rp = {
+		.size = f->size, .etag = f->etag, .etag_len = strlen(f->etag), .mtime = (time_t)f->mtime,
+		.type = f->content_type ? f->content_type : "application/octet-stream",
+		.vary = f->gzip_data != NULL, .fd = -1, .mem = f->data,
+	};
+	if (f->gzip_data) {
+		const struct ymk__http_header *h = ymk__http_find(r->http, "Accept-Encoding");
+		if (h && (ymk__accept_encoding(h->value, h->value_len, NULL, NULL) & YMK__CODING_GZIP)) {
+			rp.size = f->gzip_size;
+			rp.mem = f->gzip_data;
+			rp.etag = f->gzip_etag ? f->gzip_etag : f->etag;
+			rp.etag_len = strlen(rp.etag);
+			rp.encoding = "gzip";
+		}
+	}
+	respond_repr(r, &rp);
 }
 
 int ymk__respond_memory(struct ymk_request *r, int status, const char *content_type, const void *body,

@@ -51,6 +51,10 @@ void ymk__respond_options(struct ymk__conn *c, const char *allow);
 void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,
 		       const char *encoding, int vary);
 
+/* Answers from a bundle entry (its gzip variant when the client accepts gzip), applying HEAD,
+ * preconditions and Range like ymk__respond_file; the body is sent from the bundle's memory. */
+void ymk__respond_bundle(struct ymk_request *r, const ymk_bundle_file *f);
+
 /* The strong entity-tag of a file, quotes included, into out (at least 64 bytes). Its length. */
 size_t ymk__etag(const struct stat *st, char *out);
 

@@ -167,8 +167,8 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 	ymk_config *errcfg = (ymk_config *)cfg;
 	errcfg->err[0] = '\0';
 
-	if (!cfg->s.root && !cfg->s.handler) {
-		snprintf(errcfg->err, sizeof errcfg->err, "neither a root nor a handler is set");
+	if (!cfg->s.root && !cfg->s.handler && !cfg->s.bundle) {
+		snprintf(errcfg->err, sizeof errcfg->err, "neither a root, a bundle nor a handler is set");
 		return YMK_ENOROOT;
 	}
 	if (cfg->s.max_header_bytes < cfg->s.max_request_line + 4) {

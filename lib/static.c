@@ -197,10 +197,66 @@ static int open_sidecar(struct ymk_request *r, char *rel, struct stat *st, const
 	return -1;
 }
 
+/* The bundle entry for a '/'-rooted path of len bytes (binary search: the files are sorted). */
+static const ymk_bundle_file *bundle_find(const ymk_bundle *b, const char *path, size_t len)
+{
+	size_t lo = 0, hi = b->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *p = b->files[mid].path;
+		int cmp = strncmp(p, path, len);
+		if (cmp == 0)
+			cmp = p[len] ? 1 : 0;
+		if (cmp == 0)
+			return &b->files[mid];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Answers from the bundle when it has the path. Returns 1 when answered. */
+static int serve_bundle(struct ymk_request *r)
+{
+	const ymk_bundle *b = r->conn->srv->s.bundle;
+	char key[YMK_DEFAULT_MAX_REQUEST_LINE + 16];
+	size_t n = strlen(r->path);
+	if (n + sizeof INDEX_NAME + 1 > sizeof key)
+		return 0;
+	memcpy(key, r->path, n);
+	if (key[n - 1] == '/') {
+		memcpy(key + n, INDEX_NAME, sizeof INDEX_NAME);
+		n += sizeof INDEX_NAME - 1;
+	}
+	const ymk_bundle_file *f = bundle_find(b, key, n);
+	if (f) {
+		ymk__respond_bundle(r, f);
+		return 1;
+	}
+	if (key[n - 1] != '/' && !r->p->trailing_slash) {
+		/* "/dir" when the bundle has "/dir/index.html": the same redirect a directory gets. */
+		key[n] = '/';
+		memcpy(key + n + 1, INDEX_NAME, sizeof INDEX_NAME);
+		if (bundle_find(b, key, n + sizeof INDEX_NAME)) {
+			redirect_to_directory(r);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void serve_read(struct ymk_request *r)
 {
 	struct ymk__conn *c = r->conn;
 	ymk_server *srv = c->srv;
+	if (srv->s.bundle && serve_bundle(r))
+		return;
+	if (srv->root_fd < 0) {
+		ymk__respond_error(c, 404, 0, NULL);
+		return;
+	}
 	char *fsname, *rel = file_name(r, &fsname);
 
 	struct stat st;
@@ -359,9 +415,14 @@ void ymk__static_finish_upload(struct ymk__conn *c, struct ymk_request *r)
 	}
 	int replaced = 0;
 	if (!status) {
-		err = ymk__fs_tmp_commit(pd->dir_fd, &pd->tmp, pd->base, &replaced);
+		/* "If-None-Match: *" means create only: it must still hold at the moment of the
+		 * rename, not just when the request arrived. */
+		const struct ymk__http_header *inm = ymk__http_find(r->http, "If-None-Match");
+		int create_only = inm && inm->value_len == 1 && inm->value[0] == '*';
+		err = ymk__fs_tmp_commit(pd->dir_fd, &pd->tmp, pd->base, create_only, &replaced);
 		if (err)
-			status = err == -EISDIR || err == -ENOTDIR ? 409
+			status = err == -EEXIST ? 412
+			       : err == -EISDIR || err == -ENOTDIR ? 409
 			       : err == -ENOSPC || err == -EDQUOT ? 507 : 500;
 	}
 	if (status) {
@@ -418,6 +479,16 @@ static int path_is_dir(struct ymk_request *r)
 	return S_ISDIR(st.st_mode);
 }
 
+static void respond_405(struct ymk_request *r)
+{
+	char allow[64], extra[80];
+	allow_path(r, r->conn->srv->root_fd >= 0 && path_is_dir(r), allow);
+	memcpy(extra, "Allow: ", 7);
+	strcpy(extra + 7, allow);
+	strcat(extra, "\r\n");
+	ymk__respond_error(r->conn, 405, 0, extra);
+}
+
 void ymk__static_serve(struct ymk_request *r)
 {
 	struct ymk__conn *c = r->conn;
@@ -426,12 +497,7 @@ void ymk__static_serve(struct ymk_request *r)
 	char allow[64];
 
 	if (!flag || !(srv->s.methods & flag)) {
-		char extra[80];
-		allow_path(r, srv->root_fd >= 0 && path_is_dir(r), allow);
-		memcpy(extra, "Allow: ", 7);
-		strcpy(extra + 7, allow);
-		strcat(extra, "\r\n");
-		ymk__respond_error(c, 405, 0, extra);
+		respond_405(r);
 		return;
 	}
 	if (flag == YMK_METHOD_OPTIONS) {
@@ -439,12 +505,16 @@ void ymk__static_serve(struct ymk_request *r)
 		ymk__respond_options(c, allow);
 		return;
 	}
-	if (srv->root_fd < 0) {
+	if (srv->root_fd < 0 && !(srv->s.bundle && (flag == YMK_METHOD_GET || flag == YMK_METHOD_HEAD))) {
 		ymk__respond_error(c, 404, 0, NULL);
 		return;
 	}
 	if (srv->s.policy) {
 		int st = srv->s.policy(r, srv->s.policy_user);
+		if (st == 405) {
+			respond_405(r); /* RFC 9110 15.5.6: a 405 always says what is allowed */
+			return;
+		}
 		if (st) {
 			ymk__respond_error(c, st >= 400 && st <= 599 ? st : 500, 0, NULL);
 			return;

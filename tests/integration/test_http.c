@@ -1,358 +1,30 @@
 /* test_http.c: the integration tests of libymawky, through its public API only. Each test builds a
  * fresh document root of fixtures under a mkdtemp() directory, creates a server on a loopback port 0
- * in the test process, forks a child that runs it (a SIGTERM handler calls ymk_server_stop(), so
- * teardown also proves that a stop from a signal handler makes ymk_server_run() return 0), and talks
- * raw HTTP to it through client.c. Every HTTP test runs once per process model (loop index 0 = event,
- * 1 = fork) and asserts exact status codes, headers and body bytes. Every wait has a deadline;
- * timing assertions leave wide margins for a loaded machine. A last group checks configuration and
- * lifecycle calls without any network traffic. */
-#include "client.h"
+ * in the test process, forks a child that runs it (harness.c: a SIGTERM handler calls
+ * ymk_server_stop(), so teardown also proves that a stop from a signal handler makes
+ * ymk_server_run() return 0), and talks raw HTTP to it through client.c. Every HTTP test runs once
+ * per process model (loop index 0 = event, 1 = fork) and asserts exact status codes, headers and
+ * body bytes. Every wait has a deadline; timing assertions leave wide margins for a loaded machine.
+ * A last group checks configuration and lifecycle calls without any network traffic. */
+#include "harness.h"
 
 #include <check.h>
 #include <ymawky.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define IO_MS 10000     /* deadline of one request/response exchange */
-#define CLOSE_MS 5000   /* how long a server may take to close after a final response */
-#define STOP_MS 5000    /* how long the server process may take to exit after SIGTERM */
-#define BIG_LEN 100000  /* size of big.bin */
-#define ALLOW "GET, HEAD, OPTIONS"
-
-static const char HELLO[] = "hello, world\n";
-static const char INDEX[] = "<!doctype html><title>root</title><p>root index</p>\n";
-static const char SUB_INDEX[] = "<!doctype html><title>sub</title><p>sub index</p>\n";
-static const char PAGE[] = "<!doctype html><p>page</p>\n";
-static const char OHWELL[] = "ohwell three dots\n";
-static const char HEHE[] = "hehe two dots\n";
-static const char SPACE[] = "with a space\n";
-static const char CAFE[] = "caf\xc3\xa9 au lait\n";
-static const char UNKNOWN[] = "unknown extension\n";
-static const char NOINDEX_FILE[] = "inside noindex\n";
-static const char SECRET[] = "top secret outside the root\n";
-static const char RESERVED[] = "reserved upload temp\n";
-
-#define GET_HELLO "GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"
-
-/* ---------------------------------------------------------------------------------------------
- * Harness: fixtures, the server child, teardown
- * ------------------------------------------------------------------------------------------- */
-
-static struct harness {
-	pid_t owner;            /* the test process (atexit runs only there) */
-	bool atexit_set;
-	char base[PATH_MAX];    /* the mkdtemp() directory; "" when none */
-	char root[PATH_MAX];    /* base/root: the document root */
-	char log_path[PATH_MAX]; /* base/access.log */
-	pid_t server;           /* the server child; 0 when none */
-	int port;
-	const char *host;
-} H;
-
-/* Options of one test server; zero means the library's default. */
-struct server_opts {
-	int model;
-	const char *listen; /* NULL: "127.0.0.1:0" */
-	const char *host;   /* NULL: "127.0.0.1" */
-	unsigned max_connections;
-	unsigned read_timeout_ms;
-	unsigned header_timeout_ms;
-	unsigned keepalive_timeout_ms;
-	bool handler;
-	bool access_log;
-};
-
-static ymk_server *volatile child_server;
-
-/* The callbacks the server child runs (defined further down). */
-static ymk_handler_fn api_handler;
-static ymk_access_fn access_log_line;
-
-static void on_sigterm(int sig)
-{
-	(void)sig;
-	/* Should ymk_server_run() never return, SIGALRM ends the process anyway. */
-	alarm(10);
-	if (child_server != NULL)
-		ymk_server_stop(child_server);
-}
-
-static int model_of(int i)
-{
-	return i == 0 ? YMK_MODEL_EVENT : YMK_MODEL_FORK;
-}
-
-static void join(char *out, size_t size, const char *dir, const char *name)
-{
-	int n = snprintf(out, size, "%s/%s", dir, name);
-
-	ck_assert_msg(n > 0 && (size_t)n < size, "path too long: %s/%s", dir, name);
-}
-
-static void put_file(const char *dir, const char *name, const void *data, size_t len)
-{
-	char path[PATH_MAX];
-	const char *p = data;
-	int fd;
-
-	join(path, sizeof path, dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_msg(fd >= 0, "create %s: %s", path, strerror(errno));
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		ck_assert_msg(n > 0, "write %s: %s", path, strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
-	ck_assert_int_eq(close(fd), 0);
-}
-
-static void put_text(const char *dir, const char *name, const char *text)
-{
-	put_file(dir, name, text, strlen(text));
-}
-
-static unsigned char big_byte(size_t i)
-{
-	return (unsigned char)((i * 7) % 251);
-}
-
-static void make_dir(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-
-	join(path, sizeof path, dir, name);
-	ck_assert_msg(mkdir(path, 0755) == 0, "mkdir %s: %s", path, strerror(errno));
-}
-
-static void make_link(const char *target, const char *name)
-{
-	char path[PATH_MAX];
-
-	join(path, sizeof path, H.root, name);
-	ck_assert_msg(symlink(target, path) == 0, "symlink %s: %s", path, strerror(errno));
-}
-
-static void make_tree(void)
-{
-	char path[PATH_MAX];
-	unsigned char *big;
-
-	ck_assert_int_lt(snprintf(H.base, sizeof H.base, "/tmp/ymk-integ-XXXXXX"), (int)sizeof H.base);
-	ck_assert_msg(mkdtemp(H.base) != NULL, "mkdtemp: %s", strerror(errno));
-	join(H.root, sizeof H.root, H.base, "root");
-	join(H.log_path, sizeof H.log_path, H.base, "access.log");
-	ck_assert_msg(mkdir(H.root, 0755) == 0, "mkdir %s: %s", H.root, strerror(errno));
-
-	put_text(H.base, "secret.txt", SECRET);
-	put_text(H.root, "hello.txt", HELLO);
-	put_text(H.root, "index.html", INDEX);
-	put_text(H.root, "page.html", PAGE);
-	put_text(H.root, "ohwell...txt", OHWELL);
-	put_text(H.root, "hehe..txt", HEHE);
-	put_text(H.root, "with space.txt", SPACE);
-	put_text(H.root, "caf\xc3\xa9.txt", CAFE);
-	put_text(H.root, "data.unknownext", UNKNOWN);
-	put_text(H.root, "empty.txt", "");
-	put_text(H.root, ".ymk-upload-123", RESERVED);
-
-	big = malloc(BIG_LEN);
-	ck_assert_ptr_nonnull(big);
-	for (size_t i = 0; i < BIG_LEN; i++)
-		big[i] = big_byte(i);
-	put_file(H.root, "big.bin", big, BIG_LEN);
-	free(big);
-
-	make_dir(H.root, "sub");
-	join(path, sizeof path, H.root, "sub");
-	put_text(path, "index.html", SUB_INDEX);
-	make_dir(H.root, "noindex");
-	join(path, sizeof path, H.root, "noindex");
-	put_text(path, "file.txt", NOINDEX_FILE);
-
-	make_link("hello.txt", "link-in.txt");
-	make_link("/etc/passwd", "link-out");
-	make_link("sub", "linkdir");
-	join(path, sizeof path, H.root, "fifo");
-	ck_assert_msg(mkfifo(path, 0644) == 0, "mkfifo %s: %s", path, strerror(errno));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void remove_tree(void)
-{
-	if (H.base[0] != '\0')
-		nftw(H.base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	H.base[0] = '\0';
-}
-
-/* Sends SIGTERM and waits up to STOP_MS; then SIGKILL. Returns the wait status, or -1 when the
- * process had to be killed. */
-static int end_server(void)
-{
-	long long deadline = tc_now_ms() + STOP_MS;
-	int status = 0;
-	pid_t pid = H.server;
-
-	H.server = 0;
-	if (pid <= 0)
-		return 0;
-	kill(pid, SIGTERM);
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-
-		if (w == pid)
-			return status;
-		if (w < 0 && errno != EINTR)
-			return status;
-		if (tc_now_ms() >= deadline)
-			break;
-		poll(NULL, 0, 10);
-	}
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return -1;
-}
-
-/* Runs at a normal exit of the test process (Check ends a failed test with _exit(), so the
- * server child cleans up then: see start()). */
-static void harness_atexit(void)
-{
-	if (getpid() != H.owner)
-		return;
-	end_server();
-	remove_tree();
-}
-
-static void start(const struct server_opts *o)
-{
-	ymk_config *cfg = NULL;
-	ymk_server *srv = NULL;
-	sigset_t block;
-	sigset_t old;
-	pid_t parent = getpid();
-	int rc;
-
-	/* A leftover from a test that failed in no-fork mode. */
-	end_server();
-	remove_tree();
-	H.owner = parent;
-	if (!H.atexit_set) {
-		atexit(harness_atexit);
-		H.atexit_set = true;
-	}
-	make_tree();
-
-	ck_assert_int_eq(ymk_config_new(&cfg), 0);
-	ck_assert_int_eq(ymk_config_set_root(cfg, H.root), 0);
-	rc = ymk_config_set_listen(cfg, o->listen ? o->listen : "127.0.0.1:0");
-	ck_assert_msg(rc == 0, "set_listen: %s (%s)", ymk_strerror(rc), ymk_config_error(cfg));
-	ck_assert_int_eq(ymk_config_set_model(cfg, o->model), 0);
-	if (o->max_connections)
-		ck_assert_int_eq(ymk_config_set_max_connections(cfg, o->max_connections), 0);
-	if (o->read_timeout_ms)
-		ck_assert_int_eq(ymk_config_set_read_timeout(cfg, o->read_timeout_ms), 0);
-	if (o->header_timeout_ms)
-		ck_assert_int_eq(ymk_config_set_header_timeout(cfg, o->header_timeout_ms), 0);
-	if (o->keepalive_timeout_ms)
-		ck_assert_int_eq(ymk_config_set_keepalive_timeout(cfg, o->keepalive_timeout_ms), 0);
-	if (o->handler) {
-		ck_assert_int_eq(ymk_config_set_handler(cfg, api_handler, NULL), 0);
-	}
-	if (o->access_log) {
-		ck_assert_int_eq(ymk_config_set_access_log(cfg, access_log_line, H.log_path), 0);
-	}
-
-	rc = ymk_server_new(&srv, cfg);
-	ck_assert_msg(rc == 0 && srv != NULL, "ymk_server_new: %d %s (%s)", rc, ymk_strerror(rc),
-		      ymk_config_error(cfg));
-	ymk_config_free(cfg);
-	H.port = ymk_server_port(srv);
-	H.host = o->host ? o->host : "127.0.0.1";
-	ck_assert_msg(H.port > 0 && H.port < 65536, "ymk_server_port: %d", H.port);
-
-	/* SIGTERM stays blocked until the child has its handler. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &block, &old), 0);
-	fflush(NULL);
-	H.server = fork();
-	if (H.server == 0) {
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_sigterm;
-		sigemptyset(&sa.sa_mask);
-		child_server = srv;
-		sigaction(SIGTERM, &sa, NULL);
-		/* Check kills the test's process group after each test, which would leave no chance
-		 * to clean up: use a group of our own, and never outlive the test process. */
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(3);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		rc = ymk_server_run(srv);
-		ymk_server_free(srv);
-		/* A failed assertion ends the test process with _exit(), skipping its atexit
-		 * cleanup; the death signal stopped us, so the tree is ours to remove. */
-		if (getppid() != parent)
-			remove_tree();
-		_exit(rc == 0 ? 0 : 1);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	ck_assert_msg(H.server > 0, "fork: %s", strerror(errno));
-	setpgid(H.server, H.server); /* as the child does: whichever runs first */
-	ymk_server_free(srv);
-}
-
-static void start_model(int i)
-{
-	struct server_opts o = {.model = model_of(i)};
-
-	start(&o);
-}
-
-/* Stops the server and asserts that ymk_server_run() returned 0 after the SIGTERM. */
-static void stop(void)
-{
-	int status = end_server();
-
-	ck_assert_msg(status != -1, "server did not exit within %d ms of SIGTERM", STOP_MS);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "server child: %s %d (exit 1: ymk_server_run failed)",
-		      WIFEXITED(status) ? "exit status" : "killed by signal",
-		      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-	remove_tree();
-}
 
 /* ---------------------------------------------------------------------------------------------
  * Callbacks run in the server child
@@ -438,191 +110,6 @@ static void access_log_line(const ymk_access_entry *e, void *user)
 	}
 	close(fd);
 }
-
-/* ---------------------------------------------------------------------------------------------
- * Request helpers and expectations
- * ------------------------------------------------------------------------------------------- */
-
-static void conn_open(tc_conn *c)
-{
-	int rc = tc_connect(c, H.host, H.port, IO_MS);
-
-	ck_assert_msg(rc == 0, "connect to %s port %d: %s", H.host, H.port, c->err);
-}
-
-/* Sends raw and reads one response; a failed send is tolerated when a response still arrives (a
- * server may answer and close before it read all of an oversized request). */
-static void exchange_len(tc_conn *c, const char *raw, size_t len, bool head, tc_response *r)
-{
-	char send_err[sizeof c->err] = "";
-
-	if (tc_send(c, raw, len, IO_MS) < 0)
-		memcpy(send_err, c->err, sizeof send_err);
-	if (tc_read_response(c, r, head, IO_MS) < 0)
-		ck_abort_msg("request %s: no valid response: %s%s%s", tc_show(raw, len), c->err,
-			     send_err[0] ? "; send failed before: " : "", send_err);
-}
-
-static void exchange(tc_conn *c, const char *raw, bool head, tc_response *r)
-{
-	exchange_len(c, raw, strlen(raw), head, r);
-}
-
-/* One request on a fresh connection. */
-static void fetch(const char *raw, bool head, tc_response *r)
-{
-	tc_conn c;
-
-	conn_open(&c);
-	exchange(&c, raw, head, r);
-	tc_close(&c);
-}
-
-static void get(const char *target, tc_response *r)
-{
-	char raw[8192];
-	int n = snprintf(raw, sizeof raw, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", target);
-
-	ck_assert(n > 0 && (size_t)n < sizeof raw);
-	fetch(raw, false, r);
-}
-
-static void expect_status(const tc_response *r, int status, const char *ctx)
-{
-	ck_assert_msg(r->status == status, "%s: expected status %d, got %d %s", ctx, status, r->status,
-		      r->reason);
-}
-
-static void expect_header(const tc_response *r, const char *name, const char *want, const char *ctx)
-{
-	const char *got = tc_header(r, name);
-
-	ck_assert_msg(got != NULL, "%s (status %d): header %s absent, expected \"%s\"", ctx, r->status,
-		      name, want);
-	ck_assert_msg(strcmp(got, want) == 0, "%s (status %d): header %s: expected \"%s\", got \"%s\"",
-		      ctx, r->status, name, want, got);
-}
-
-static void expect_no_header(const tc_response *r, const char *name, const char *ctx)
-{
-	const char *got = tc_header(r, name);
-
-	ck_assert_msg(got == NULL, "%s (status %d): unexpected header %s: %s", ctx, r->status, name,
-		      got ? got : "");
-}
-
-static void expect_body(const tc_response *r, const void *want, size_t len, const char *ctx)
-{
-	size_t first_diff = 0;
-
-	while (first_diff < len && first_diff < r->body_len &&
-	       ((const char *)want)[first_diff] == r->body[first_diff])
-		first_diff++;
-	ck_assert_msg(r->body_len == len && first_diff == len,
-		      "%s (status %d): body differs: expected %zu bytes, got %zu (first difference at "
-		      "byte %zu); got: %s",
-		      ctx, r->status, len, r->body_len, first_diff, tc_show(r->body, r->body_len));
-}
-
-static void expect_body_str(const tc_response *r, const char *want, const char *ctx)
-{
-	expect_body(r, want, strlen(want), ctx);
-}
-
-static void expect_body_lacks(const tc_response *r, const char *needle, const char *ctx)
-{
-	ck_assert_msg(memmem(r->body, r->body_len, needle, strlen(needle)) == NULL,
-		      "%s (status %d): body echoes \"%s\": %s", ctx, r->status, needle,
-		      tc_show(r->body, r->body_len));
-}
-
-static void expect_closed(tc_conn *c, const char *ctx)
-{
-	size_t extra = 0;
-	int rc = tc_wait_eof(c, CLOSE_MS, &extra);
-
-	ck_assert_msg(rc == 1, "%s: server did not close the connection: %s", ctx, c->err);
-	ck_assert_msg(extra == 0, "%s: %zu unexpected bytes after the response before EOF", ctx, extra);
-}
-
-/* The server answered and keeps the connection: a further request on it is served. */
-static void expect_still_open(tc_conn *c, const char *ctx)
-{
-	tc_response r;
-
-	if (tc_send_str(c, GET_HELLO, IO_MS) < 0 || tc_read_response(c, &r, false, IO_MS) < 0)
-		ck_abort_msg("%s: connection not usable for a following request: %s", ctx, c->err);
-	expect_status(&r, 200, ctx);
-	expect_body_str(&r, HELLO, ctx);
-	tc_response_free(&r);
-}
-
-/* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 5.6.7). */
-static bool is_imf_fixdate(const char *s)
-{
-	static const char days[] = "Mon,Tue,Wed,Thu,Fri,Sat,Sun,";
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	static const char shape[] = "Www, 99 Mmm 9999 99:99:99 GMT"; /* 9: a digit */
-	bool day_ok = false;
-	bool month_ok = false;
-
-	if (strlen(s) != sizeof shape - 1)
-		return false;
-	for (size_t i = 0; i < sizeof days - 1; i += 4)
-		day_ok |= memcmp(s, days + i, 4) == 0;
-	for (size_t i = 0; i < sizeof months - 1; i += 3)
-		month_ok |= memcmp(s + 8, months + i, 3) == 0;
-	if (!day_ok || !month_ok)
-		return false;
-	for (size_t i = 4; i < sizeof shape - 1; i++) {
-		char want = shape[i];
-
-		if (i >= 8 && i < 11)
-			continue; /* the month */
-		if (want == '9') {
-			if (s[i] < '0' || s[i] > '9')
-				return false;
-		} else if (s[i] != want) {
-			return false;
-		}
-	}
-	return true;
-}
-
-static void expect_date(const tc_response *r, const char *name, const char *ctx)
-{
-	const char *v = tc_header(r, name);
-
-	ck_assert_msg(v != NULL, "%s: header %s absent", ctx, name);
-	ck_assert_msg(is_imf_fixdate(v), "%s: header %s is not an IMF-fixdate: \"%s\"", ctx, name, v);
-}
-
-/* A table row: GET target answers status; body and Content-Type checked when given. */
-struct get_case {
-	const char *target;
-	int status;
-	const char *body;
-	const char *content_type;
-};
-
-static void run_get_cases(const struct get_case *cases, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		tc_response r;
-		char ctx[300];
-
-		snprintf(ctx, sizeof ctx, "GET %s", tc_show(cases[i].target, strlen(cases[i].target)));
-		get(cases[i].target, &r);
-		expect_status(&r, cases[i].status, ctx);
-		if (cases[i].body)
-			expect_body_str(&r, cases[i].body, ctx);
-		if (cases[i].content_type)
-			expect_header(&r, "Content-Type", cases[i].content_type, ctx);
-		tc_response_free(&r);
-	}
-}
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---------------------------------------------------------------------------------------------
  * 1-7: static files
@@ -915,42 +402,6 @@ END_TEST
 /* ---------------------------------------------------------------------------------------------
  * 9: errors, limits and methods
  * ------------------------------------------------------------------------------------------- */
-
-/* A growing string for building oversized requests. */
-struct text {
-	char *p;
-	size_t len;
-};
-
-__attribute__((format(printf, 2, 3))) static void text_add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	char *np;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	ck_assert_int_ge(n, 0);
-	np = realloc(t->p, t->len + (size_t)n + 1);
-	ck_assert_ptr_nonnull(np);
-	t->p = np;
-	va_start(ap, fmt);
-	vsnprintf(t->p + t->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	t->len += (size_t)n;
-}
-
-static void text_repeat(struct text *t, char ch, size_t n)
-{
-	char *np = realloc(t->p, t->len + n + 1);
-
-	ck_assert_ptr_nonnull(np);
-	t->p = np;
-	memset(t->p + t->len, ch, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
 
 START_TEST(test_errors_close)
 {
@@ -1374,7 +825,7 @@ END_TEST
 
 START_TEST(test_handler)
 {
-	struct server_opts o = {.model = model_of(_i), .handler = true};
+	struct server_opts o = {.model = model_of(_i), .handler = api_handler};
 	char bad_rc[32];
 	char ctx[64];
 	tc_conn c;
@@ -1512,32 +963,6 @@ END_TEST
  * 15: access log
  * ------------------------------------------------------------------------------------------- */
 
-static char *read_whole(const char *path, size_t *len)
-{
-	char *p = NULL;
-	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	*len = 0;
-	if (fd < 0)
-		return NULL;
-	for (;;) {
-		char *np = realloc(p, n + 4096 + 1);
-		ssize_t got;
-
-		ck_assert_ptr_nonnull(np);
-		p = np;
-		got = read(fd, p + n, 4096);
-		if (got <= 0)
-			break;
-		n += (size_t)got;
-	}
-	close(fd);
-	p[n] = '\0';
-	*len = n;
-	return p;
-}
-
 static size_t count_lines(const char *s, size_t len)
 {
 	size_t n = 0;
@@ -1549,7 +974,8 @@ static size_t count_lines(const char *s, size_t len)
 
 START_TEST(test_access_log)
 {
-	struct server_opts o = {.model = model_of(_i), .access_log = true};
+	struct server_opts o = {.model = model_of(_i), .access_log = access_log_line,
+				.access_log_user = H.log_path};
 	char want[512];
 	size_t not_found_bytes;
 	size_t len = 0;
@@ -1613,17 +1039,6 @@ static ymk_config *config_with_root(const char *root)
 	ck_assert_int_eq(ymk_config_set_root(cfg, root), 0);
 	ck_assert_int_eq(ymk_config_set_listen(cfg, "127.0.0.1:0"), 0);
 	return cfg;
-}
-
-static void scratch_dir(void)
-{
-	remove_tree();
-	H.owner = getpid();
-	if (!H.atexit_set) {
-		atexit(harness_atexit);
-		H.atexit_set = true;
-	}
-	make_tree();
 }
 
 START_TEST(test_config_listen)
