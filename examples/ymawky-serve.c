@@ -27,9 +27,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ymawky-serve [options]\n"
 		"  --root DIR              document root (default: www)\n"
-		"  --listen ADDR:PORT      IPv4 A.B.C.D:PORT or [IPv6]:PORT (default: %s)\n"
+		"  --listen ADDR           A.B.C.D:PORT, [IPv6]:PORT or unix:PATH (default: %s)\n"
 		"  --model event|fork      process model (default: event)\n"
 		"  --max-conns N           live connections / children before 503 (default: %d)\n"
+		"  --workers N             event model: N processes sharing the port (default: 1)\n"
 		"  --header-timeout MS     whole request head deadline (default: %d)\n"
 		"  --read-timeout MS       longest silence inside a request (default: %d)\n"
 		"  --keepalive-timeout MS  idle time between requests (default: %d)\n"
@@ -132,6 +133,8 @@ int main(int argc, char **argv)
 			err = !strcmp(v, "event") ? ymk_config_set_model(cfg, YMK_MODEL_EVENT)
 			    : !strcmp(v, "fork") ? ymk_config_set_model(cfg, YMK_MODEL_FORK)
 						 : ymk_config_set_model(cfg, -1);
+		else if (!strcmp(a, "--workers"))
+			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_workers(cfg, n);
 		else if (!strcmp(a, "--max-conns"))
 			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_max_connections(cfg, n);
 		else if (!strcmp(a, "--header-timeout"))

@@ -224,10 +224,27 @@ YMK_EXPORT const char *ymk_config_error(const ymk_config *cfg);
  * Returns 0 or YMK_EINVAL (NULL, empty, or longer than 4095 bytes). */
 YMK_EXPORT int ymk_config_set_root(ymk_config *cfg, const char *dir);
 
-/* The address to listen on: "IPv4:PORT" ("127.0.0.1:8080", "0.0.0.0:0") or "[IPv6]:PORT"
- * ("[::1]:8080"). Port 0 picks a free port; ymk_server_port() tells which.
- * Returns 0 or YMK_EADDRESS. */
+/* The address to listen on: "IPv4:PORT" ("127.0.0.1:8080", "0.0.0.0:0"), "[IPv6]:PORT"
+ * ("[::1]:8080"; "[::]:PORT" is dual-stack: it also accepts IPv4 clients), or "unix:PATH" for a
+ * Unix domain socket (a stale socket file at PATH is replaced; any other file there makes
+ * ymk_server_new() fail with -EADDRINUSE). Port 0 picks a free port; ymk_server_port() tells which.
+ * Replaces an fd given with ymk_config_set_listen_fd(). Returns 0 or YMK_EADDRESS. */
 YMK_EXPORT int ymk_config_set_listen(ymk_config *cfg, const char *addr);
+
+/* Listens on an already bound and listening stream socket instead of an address (socket
+ * activation, or a socket the embedder set up itself). ymk_server_new() checks it, makes it
+ * non-blocking and close-on-exec, and the server owns it from then on (ymk_server_free() closes
+ * it); if ymk_server_new() fails, the fd stays the caller's. -1 goes back to the address.
+ * Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_listen_fd(ymk_config *cfg, int fd);
+
+/* Event model: serve with n processes (1..256, default 1). ymk_server_run() forks n - 1 workers,
+ * each with its own listening socket bound with SO_REUSEPORT to the same address, so the kernel
+ * spreads connections across them (a Unix socket or a handed-in fd is shared instead); the
+ * calling process serves as one of them. Callbacks then run in several processes. Stopping sends
+ * SIGTERM to the workers, which finish at once, and reaps them before run returns. A worker that
+ * dies is not replaced. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_workers(ymk_config *cfg, unsigned n);
 
 /* The process model (enum ymk_model). Returns 0 or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_model(ymk_config *cfg, int model);

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +33,23 @@ static int ok(ymk_config *cfg)
 	return 0;
 }
 
-/* Parses "A.B.C.D:PORT" or "[v6]:PORT" into a sockaddr. Pure. */
+/* Parses "A.B.C.D:PORT", "[v6]:PORT" or "unix:PATH" into a sockaddr. Pure. */
 static int parse_listen(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
 {
 	char host[64];
 	const char *colon, *port_s;
 
+	if (!strncmp(addr, "unix:", 5)) {
+		struct sockaddr_un *su = (struct sockaddr_un *)ss;
+		size_t n = strlen(addr + 5);
+		if (n == 0 || n >= sizeof su->sun_path)
+			return -1;
+		memset(ss, 0, sizeof *ss);
+		su->sun_family = AF_UNIX;
+		memcpy(su->sun_path, addr + 5, n + 1);
+		*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+		return 0;
+	}
 	if (addr[0] == '[') {
 		const char *close = strchr(addr, ']');
 		if (!close || close[1] != ':' || (size_t)(close - addr - 1) >= sizeof host)
@@ -106,6 +119,8 @@ int ymk_config_new(ymk_config **out)
 	s->body_grace_ms = YMK_DEFAULT_BODY_GRACE_MS;
 	s->body_min_rate = YMK_DEFAULT_BODY_MIN_RATE;
 	s->file_mode = YMK_DEFAULT_FILE_MODE;
+	s->listen_fd = -1;
+	s->workers = 1;
 	*out = cfg;
 	return 0;
 }
@@ -144,13 +159,14 @@ int ymk_config_set_listen(ymk_config *cfg, const char *addr)
 {
 	if (!cfg)
 		return YMK_EINVAL;
-	if (!addr || parse_listen(addr, &cfg->s.listen_addr, &cfg->s.listen_len) < 0) {
-		/* parse_listen may have cleared the old address: restore the default so the config
-		 * stays usable after a refused value. */
-		(void)parse_listen(YMK_DEFAULT_LISTEN, &cfg->s.listen_addr, &cfg->s.listen_len);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (!addr || parse_listen(addr, &ss, &len) < 0)
 		return fail(cfg, YMK_EADDRESS,
-			    "listen: expected IPv4:PORT or [IPv6]:PORT with PORT 0..65535");
-	}
+			    "listen: expected IPv4:PORT, [IPv6]:PORT with PORT 0..65535, or unix:PATH");
+	cfg->s.listen_addr = ss;
+	cfg->s.listen_len = len;
+	cfg->s.listen_fd = -1;
 	return ok(cfg);
 }
 
@@ -389,5 +405,25 @@ int ymk_config_set_bundle(ymk_config *cfg, const ymk_bundle *bundle)
 		}
 	}
 	cfg->s.bundle = bundle;
+	return ok(cfg);
+}
+
+int ymk_config_set_listen_fd(ymk_config *cfg, int fd)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (fd < -1)
+		return fail(cfg, YMK_EINVAL, "listen_fd: %d is not a descriptor", fd);
+	cfg->s.listen_fd = fd;
+	return ok(cfg);
+}
+
+int ymk_config_set_workers(ymk_config *cfg, unsigned n)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (n < 1 || n > 256)
+		return fail(cfg, YMK_EINVAL, "workers: %u is outside 1..256", n);
+	cfg->s.workers = n;
 	return ok(cfg);
 }

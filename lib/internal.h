@@ -48,6 +48,8 @@ struct ymk__settings {
 	int precompressed;
 	char *error_pages; /* owned */
 	const ymk_bundle *bundle;
+	int listen_fd;    /* handed in by the embedder, or -1 */
+	unsigned workers; /* event-model processes */
 };
 
 struct ymk_config {
@@ -62,6 +64,7 @@ struct ymk_server {
 	int root_fd;
 	int error_fd; /* directory of custom error pages, or -1 */
 	int listen_fd;
+	int owns_socket_file; /* a Unix socket this server bound: removed by ymk_server_free() */
 	int port;
 	int wake_fd[2]; /* ymk_server_stop() and _wake() write to [1]; the models poll [0] */
 	struct ymk__loop *loop; /* the event model's loop state (NULL in the fork model) */
@@ -103,6 +106,13 @@ int ymk__fork_run(ymk_server *srv);
 /* Accept-path helper shared by both models: sends the prebuilt 503 without blocking, drains what
  * the client already sent (so the close does not turn into a reset that eats the 503), closes. */
 void ymk__reject_busy(ymk_server *srv, int fd);
+
+/* Opens a listening socket for the configured address (SO_REUSEPORT when reuseport), sets
+ * srv->port; returns the fd or -errno. */
+int ymk__listen_open(ymk_server *srv, int reuseport);
+
+/* Event model with workers: forks them, serves, stops and reaps them (workers.c). */
+int ymk__workers_run(ymk_server *srv);
 
 /* Makes fd non-blocking; 0 or -errno. */
 int ymk__set_nonblock(int fd);

@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -128,31 +130,77 @@ static void build_busy(ymk_server *srv)
 	srv->busy_len = n > 0 && (size_t)n < sizeof srv->busy ? (size_t)n : 0;
 }
 
-static int open_listener(ymk_server *srv, ymk_config *cfg_err)
+static void note_port(ymk_server *srv, int fd)
 {
-	const struct sockaddr *sa = (const struct sockaddr *)&srv->s.listen_addr;
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof bound;
+	srv->port = 0;
+	if (getsockname(fd, (struct sockaddr *)&bound, &blen) < 0)
+		return;
+	if (bound.ss_family == AF_INET6)
+		srv->port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
+	else if (bound.ss_family == AF_INET)
+		srv->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+}
+
+int ymk__listen_open(ymk_server *srv, int reuseport)
+{
+	struct sockaddr_storage ss = srv->s.listen_addr;
+	const struct sockaddr *sa = (const struct sockaddr *)&ss;
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	int one = 1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (sa->sa_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	int one = 1, v6only = 1;
+	if (sa->sa_family == AF_UNIX) {
+		/* Replace a stale socket left by an earlier run, never any other kind of file. */
+		struct stat st;
+		const char *path = ((const struct sockaddr_un *)sa)->sun_path;
+		if (lstat(path, &st) == 0) {
+			if (!S_ISSOCK(st.st_mode)) {
+				close(fd);
+				return -EADDRINUSE;
+			}
+			(void)unlink(path);
+		}
+	} else {
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (reuseport)
+			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	}
+	if (sa->sa_family == AF_INET6) {
+		/* "[::]" means every address, IPv4 ones included; a specific address means itself. */
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		v6only = !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+		if (srv->port) /* a worker binds the port the first socket got */
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)srv->port);
+	} else if (sa->sa_family == AF_INET && srv->port) {
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)srv->port);
+	}
 	if (bind(fd, sa, srv->s.listen_len) < 0 || listen(fd, 1024) < 0) {
 		int err = -errno;
-		if (cfg_err)
-			snprintf(cfg_err->err, sizeof cfg_err->err, "listen: %s", ymk_strerror(err));
 		close(fd);
 		return err;
 	}
-	struct sockaddr_storage bound;
-	socklen_t blen = sizeof bound;
-	if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
-		srv->port = ntohs(bound.ss_family == AF_INET6
-					  ? ((struct sockaddr_in6 *)&bound)->sin6_port
-					  : ((struct sockaddr_in *)&bound)->sin_port);
-	srv->listen_fd = fd;
-	return 0;
+	note_port(srv, fd);
+	return fd;
+}
+
+/* Takes over a listening socket handed in by the embedder. */
+static int adopt_listener(ymk_server *srv, int fd)
+{
+	int type = 0, listening = 0;
+	socklen_t len = sizeof type;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	len = sizeof listening;
+	if (type != SOCK_STREAM || getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+		return YMK_EINVAL;
+	int fl = fcntl(fd, F_GETFD);
+	if (ymk__set_nonblock(fd) < 0 || fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+		return -errno;
+	note_port(srv, fd);
+	return fd;
 }
 
 int ymk_server_new(ymk_server **out, const ymk_config *cfg)
@@ -184,6 +232,7 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 	srv->s = cfg->s;
 	srv->s.root = NULL;
 	srv->s.error_pages = NULL;
+	srv->s.listen_fd = -1; /* the config's fd is adopted below, only on success */
 	srv->error_fd = srv->root_fd = srv->listen_fd = srv->wake_fd[0] = srv->wake_fd[1] = -1;
 	int err = YMK_ENOMEM;
 
@@ -217,15 +266,25 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 		err = -errno;
 		goto fail;
 	}
-	err = open_listener(srv, errcfg);
-	if (err < 0)
+	if (cfg->s.listen_fd >= 0)
+		err = adopt_listener(srv, cfg->s.listen_fd);
+	else
+		err = ymk__listen_open(srv, srv->s.model == YMK_MODEL_EVENT && srv->s.workers > 1);
+	if (err < 0) {
+		snprintf(errcfg->err, sizeof errcfg->err, "listen: %s", ymk_strerror(err));
 		goto fail;
+	}
+	srv->listen_fd = err;
+	srv->s.listen_fd = cfg->s.listen_fd; /* adopted: remembered so workers share it */
+	srv->owns_socket_file = cfg->s.listen_fd < 0 && srv->s.listen_addr.ss_family == AF_UNIX;
 	if (srv->s.model == YMK_MODEL_EVENT && (err = ymk__loop_new(srv)) < 0)
 		goto fail;
 	build_busy(srv);
 	*out = srv;
 	return 0;
 fail:
+	if (cfg->s.listen_fd >= 0 && srv->listen_fd == cfg->s.listen_fd)
+		srv->listen_fd = -1; /* a handed-in fd stays the caller's when creation fails */
 	ymk_server_free(srv);
 	return err;
 }
@@ -234,7 +293,9 @@ int ymk_server_run(ymk_server *srv)
 {
 	if (!srv)
 		return YMK_EINVAL;
-	int rc = srv->s.model == YMK_MODEL_FORK ? ymk__fork_run(srv) : ymk__loop_run(srv);
+	int rc = srv->s.model == YMK_MODEL_FORK ? ymk__fork_run(srv)
+		 : srv->s.workers > 1		 ? ymk__workers_run(srv)
+						 : ymk__loop_run(srv);
 	/* Consume the stop request so that a later run serves again. */
 	char sink[64];
 	while (read(srv->wake_fd[0], sink, sizeof sink) > 0) {
@@ -285,8 +346,12 @@ void ymk_server_free(ymk_server *srv)
 	if (!srv)
 		return;
 	ymk__loop_free(srv);
-	if (srv->listen_fd >= 0)
+	if (srv->listen_fd >= 0) {
 		close(srv->listen_fd);
+		/* The socket file this server created goes with it. */
+		if (srv->owns_socket_file)
+			(void)unlink(((struct sockaddr_un *)&srv->s.listen_addr)->sun_path);
+	}
 	if (srv->root_fd >= 0)
 		close(srv->root_fd);
 	if (srv->error_fd >= 0)
