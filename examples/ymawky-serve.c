@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		"  --model event|fork      process model (default: event)\n"
 		"  --max-conns N           live connections / children before 503 (default: %d)\n"
 		"  --workers N             event model: N processes sharing the port (default: 1)\n"
+		"  --file-cache N          open files kept per process, 0 = off (default: 64)\n"
 		"  --header-timeout MS     whole request head deadline (default: %d)\n"
 		"  --read-timeout MS       longest silence inside a request (default: %d)\n"
 		"  --keepalive-timeout MS  idle time between requests (default: %d)\n"
@@ -133,6 +134,9 @@ int main(int argc, char **argv)
 			err = !strcmp(v, "event") ? ymk_config_set_model(cfg, YMK_MODEL_EVENT)
 			    : !strcmp(v, "fork") ? ymk_config_set_model(cfg, YMK_MODEL_FORK)
 						 : ymk_config_set_model(cfg, -1);
+		else if (!strcmp(a, "--file-cache"))
+			err = parse_uint(v, &n) ? YMK_EINVAL
+					       : ymk_config_set_file_cache(cfg, n, YMK_DEFAULT_FILE_CACHE_VALID_MS);
 		else if (!strcmp(a, "--workers"))
 			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_workers(cfg, n);
 		else if (!strcmp(a, "--max-conns"))

@@ -75,6 +75,8 @@ YMK_EXPORT const char *ymk_strerror(int err);
 #define YMK_DEFAULT_BODY_GRACE_MS 5000       /* a body must arrive within grace + length / rate */
 #define YMK_DEFAULT_BODY_MIN_RATE 16384      /* bytes per second (ymawky: 5 s + length / 16 KiB/s) */
 #define YMK_DEFAULT_FILE_MODE 0644           /* mode of files created by PUT */
+#define YMK_DEFAULT_FILE_CACHE_ENTRIES 64    /* open files kept per process */
+#define YMK_DEFAULT_FILE_CACHE_VALID_MS 1000 /* an open file is reopened after this long */
 
 /* Upper bounds the setters accept. */
 #define YMK_MAX_HEADERS_LIMIT 256
@@ -299,6 +301,17 @@ YMK_EXPORT int ymk_config_set_body_deadline(ymk_config *cfg, unsigned grace_ms, 
 /* The mode of files created by PUT (permission bits only, 0..0777; the umask is not applied).
  * A replaced file keeps this mode too. Returns 0 or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_file_mode(ymk_config *cfg, unsigned mode);
+
+/* The open-file cache of the static handler: up to `entries` files (0..4096; 0 turns it off)
+ * stay open per process, small ones (16 KiB) with their bytes in memory, so a repeated request
+ * costs one fstat() instead of an open, a stat and a close. Every hit is checked with fstat() of
+ * the open file: a file replaced or deleted (by this server's PUT/DELETE or anyone else) or
+ * changed in place is reopened at once. A cached file is reopened by path at least every
+ * valid_ms (1..YMK_MAX_TIMEOUT_MS), which bounds the one staleness left: after a directory on
+ * the path was renamed away while its files kept existing elsewhere, the old file can be served
+ * for up to valid_ms. Defaults: YMK_DEFAULT_FILE_CACHE_ENTRIES, YMK_DEFAULT_FILE_CACHE_VALID_MS.
+ * Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_file_cache(ymk_config *cfg, unsigned entries, unsigned valid_ms);
 
 /* The path policy and its user pointer; NULL removes it. Returns 0 or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_policy(ymk_config *cfg, ymk_policy_fn *fn, void *user);

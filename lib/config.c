@@ -121,6 +121,8 @@ int ymk_config_new(ymk_config **out)
 	s->file_mode = YMK_DEFAULT_FILE_MODE;
 	s->listen_fd = -1;
 	s->workers = 1;
+	s->fcache_entries = YMK_DEFAULT_FILE_CACHE_ENTRIES;
+	s->fcache_valid_ms = YMK_DEFAULT_FILE_CACHE_VALID_MS;
 	*out = cfg;
 	return 0;
 }
@@ -425,5 +427,18 @@ int ymk_config_set_workers(ymk_config *cfg, unsigned n)
 	if (n < 1 || n > 256)
 		return fail(cfg, YMK_EINVAL, "workers: %u is outside 1..256", n);
 	cfg->s.workers = n;
+	return ok(cfg);
+}
+
+int ymk_config_set_file_cache(ymk_config *cfg, unsigned entries, unsigned valid_ms)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (entries > 4096)
+		return fail(cfg, YMK_EINVAL, "file_cache: %u entries is more than 4096", entries);
+	if (valid_ms < 1 || valid_ms > YMK_MAX_TIMEOUT_MS)
+		return fail(cfg, YMK_EINVAL, "file_cache: %u ms is outside 1..%u", valid_ms, YMK_MAX_TIMEOUT_MS);
+	cfg->s.fcache_entries = entries;
+	cfg->s.fcache_valid_ms = valid_ms;
 	return ok(cfg);
 }

@@ -12,6 +12,7 @@
 #include "conn.h"
 
 #include "alloc.h"
+#include "fcache.h"
 #include "http_parse.h"
 #include "os.h"
 #include "path.h"
@@ -98,8 +99,11 @@ void ymk__conn_close(struct ymk__conn *c)
 	pending_free(c); /* an upload cut short leaves nothing behind */
 	ymk__free(c->segs);
 	c->segs = NULL;
-	if (c->file_fd >= 0)
+	if (c->fentry)
+		ymk__fcache_release(c->srv, c->fentry);
+	else if (c->file_fd >= 0)
 		close(c->file_fd);
+	c->fentry = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = c->file_fd = -1;
@@ -529,8 +533,11 @@ static int send_some(struct ymk__conn *c, uint64_t now)
 static void finish_response(struct ymk__conn *c, uint64_t now)
 {
 	log_access(c, now);
-	if (c->file_fd >= 0)
+	if (c->fentry)
+		ymk__fcache_release(c->srv, c->fentry);
+	else if (c->file_fd >= 0)
 		close(c->file_fd);
+	c->fentry = NULL;
 	c->file_fd = -1;
 	c->ext_body = NULL;
 	ymk__free(c->segs);
@@ -558,13 +565,23 @@ static void finish_response(struct ymk__conn *c, uint64_t now)
 
 enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 {
+	/* Called because the socket may be readable: forget an earlier short read. */
+	c->rd_drained = 0;
 	for (;;) {
 		switch (c->state) {
 		case YMK__ST_READ_HEAD: {
 			if (c->in_len > 0 && try_request(c))
 				continue;
-			ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+			/* A short read proved the socket empty, and with edge-triggered readiness
+			 * any later byte raises a new event: no need to ask the kernel for an EAGAIN
+			 * after every keep-alive response. (Level-triggered drivers call step only
+			 * when readable, which clears the flag.) */
+			if (c->rd_drained)
+				return YMK__WANT_READ;
+			size_t room = c->in_cap - c->in_len;
+			ssize_t n = recv(c->fd, c->in + c->in_len, room, 0);
 			if (n > 0) {
+				c->rd_drained = (size_t)n < room;
 				if (!c->head_started) {
 					c->head_started = 1;
 					c->t_head = now;

@@ -82,6 +82,7 @@ struct ymk__conn {
 	size_t in_len, in_cap;
 	size_t head_len;  /* bytes of the current request's head, consumed after its response */
 	int head_started; /* a byte of the current request has arrived */
+	int rd_drained;   /* a short read emptied the socket since the last readiness report */
 	int served;       /* requests answered on this connection */
 
 	/* Output: status line and headers, then a memory body, if any. */
@@ -90,6 +91,7 @@ struct ymk__conn {
 	/* The body source, sent after out[]: a file, or memory that outlives the response (a bundle);
 	 * file_off..file_end is the range to send from either. */
 	int file_fd; /* -1 when none */
+	struct ymk__fentry *fentry; /* when set, file_fd belongs to this cache entry: released, not closed */
 	const unsigned char *ext_body; /* NULL when none */
 	uint64_t file_off, file_end;
 	struct ymk__seg *segs; /* multipart: pieces sent in order instead of out[] + file; or NULL */

@@ -50,6 +50,8 @@ struct ymk__settings {
 	const ymk_bundle *bundle;
 	int listen_fd;    /* handed in by the embedder, or -1 */
 	unsigned workers; /* event-model processes */
+	unsigned fcache_entries; /* open-file cache size, 0 = off */
+	unsigned fcache_valid_ms;
 };
 
 struct ymk_config {
@@ -68,6 +70,7 @@ struct ymk_server {
 	int port;
 	int wake_fd[2]; /* ymk_server_stop() and _wake() write to [1]; the models poll [0] */
 	struct ymk__loop *loop; /* the event model's loop state (NULL in the fork model) */
+	struct ymk__fcache *fcache; /* open-file cache of this process, made on first use */
 	volatile sig_atomic_t stop_requested;
 
 	/* Scratch space for one request's decoded path, query and file name: requests are handled one at a
@@ -75,9 +78,12 @@ struct ymk_server {
 	char *scratch;
 	size_t scratch_len;
 
-	/* Cached Date header value, refreshed when the second changes. */
+	/* Cached Date header value, refreshed when the second changes, and the last Last-Modified
+	 * formatted (most answers in a row are for the same few files). */
 	time_t date_sec;
 	char date[32];
+	time_t lastmod_sec;
+	char lastmod[32];
 
 	/* The 503 answer sent past the cap, prebuilt so the accept path never formats anything. */
 	char busy[512];
@@ -90,6 +96,9 @@ void ymk__log(const ymk_server *srv, enum ymk_log_level level, const char *fmt, 
 
 /* The current Date value (IMF-fixdate), cached per second. */
 const char *ymk__server_date(ymk_server *srv);
+
+/* t as an IMF-fixdate, through a one-entry cache; valid until the next call. */
+const char *ymk__server_lastmod(ymk_server *srv, time_t t);
 
 /* Writes t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", 29 bytes + NUL) without locale. */
 void ymk__http_date(time_t t, char out[32]);

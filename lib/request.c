@@ -140,7 +140,7 @@ int ymk_respond_fd(ymk_request *req, int fd, const char *content_type)
 	}
 	req->responded = 1;
 	ymk__respond_file(req, fd, &st,
-			  content_type ? content_type : ymk__content_type(req->conn->srv, req->path), NULL, 0);
+			  content_type ? content_type : ymk__content_type(req->conn->srv, req->path), NULL, 0, NULL);
 	return req->conn->oom ? YMK_ENOMEM : 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "cond.h"
+#include "fcache.h"
 #include "fs.h"
 #include "mime.h"
 #include "range.h"
@@ -99,15 +100,23 @@ static void puts_(struct ymk__conn *c, const char *s)
 
 #define PUT_LIT(c, lit) put((c), (lit), sizeof(lit) - 1)
 
-/* Decimal (or lower-case hex) digits of v into buf; returns the length. */
+/* Decimal (base 10) or lower-case hex (base 16) digits of v into buf; returns the length. The two
+ * bases get their own loops so that hex is shifts, not divisions: ETags are built per request. */
 static size_t fmt_u64(char *buf, uint64_t v, unsigned base)
 {
 	char tmp[24];
 	size_t n = 0;
-	do {
-		tmp[n++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
+	if (base == 16) {
+		do {
+			tmp[n++] = "0123456789abcdef"[v & 15];
+			v >>= 4;
+		} while (v);
+	} else {
+		do {
+			tmp[n++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+	}
 	for (size_t i = 0; i < n; i++)
 		buf[i] = tmp[n - 1 - i];
 	return n;
@@ -161,9 +170,13 @@ static int finish(struct ymk__conn *c)
 	c->out_len = c->out_off = c->out_head = 0;
 	c->body_len = 0;
 	c->keep_alive = 0;
-	if (c->file_fd >= 0)
+	if (c->fentry)
+		ymk__fcache_release(c->srv, c->fentry);
+	else if (c->file_fd >= 0)
 		close(c->file_fd);
+	c->fentry = NULL;
 	c->file_fd = -1;
+	c->ext_body = NULL;
 	return YMK_ENOMEM;
 }
 
@@ -399,19 +412,21 @@ struct repr {
 	int vary;             /* say "Vary: Accept-Encoding" */
 	int fd;               /* -1: the bytes are at mem */
 	const unsigned char *mem;
+	struct ymk__fentry *fentry; /* the fd belongs to this cache entry */
 };
 
-static void release(const struct repr *rp)
+static void release(struct ymk__conn *c, const struct repr *rp)
 {
-	if (rp->fd >= 0)
+	if (rp->fentry)
+		ymk__fcache_release(c->srv, rp->fentry);
+	else if (rp->fd >= 0)
 		close(rp->fd);
 }
 
 static void respond_repr(struct ymk_request *r, const struct repr *rp)
 {
 	struct ymk__conn *c = r->conn;
-	char lastmod[32];
-	ymk__http_date(rp->mtime, lastmod);
+	const char *lastmod = ymk__server_lastmod(c->srv, rp->mtime);
 
 	struct ymk__validators v = {.exists = 1, .etag = rp->etag, .etag_len = rp->etag_len, .mtime = rp->mtime};
 	struct ymk__preconditions pc;
@@ -419,7 +434,7 @@ static void respond_repr(struct ymk_request *r, const struct repr *rp)
 	int id = r->http->method_id;
 	int pre = ymk__preconditions_eval(&pc, &v, id == YMK__METHOD_GET || id == YMK__METHOD_HEAD);
 	if (pre) {
-		release(rp);
+		release(c, rp);
 		if (pre == 304)
 			respond_not_modified(r, rp->etag, rp->etag_len, lastmod, rp->vary);
 		else
@@ -431,7 +446,7 @@ static void respond_repr(struct ymk_request *r, const struct repr *rp)
 	size_t n = 0;
 	int status = apply_range(r, rp->size, &v, parts, &n);
 	if (status == 416) {
-		release(rp);
+		release(c, rp);
 		respond_416(r, rp->size);
 		return;
 	}
@@ -464,11 +479,21 @@ static void respond_repr(struct ymk_request *r, const struct repr *rp)
 	head_end(c, 1, len);
 
 	if (c->is_head || len == 0) {
-		release(rp);
+		release(c, rp);
+		(void)finish(c);
+		return;
+	}
+	const unsigned char *cached = rp->fentry ? ymk__fcache_data(rp->fentry) : NULL;
+	if (cached && n <= 1) {
+		/* A small cached file: its bytes join the head, and one send() carries both. */
+		put(c, cached + (n ? parts[0].first : 0), (size_t)len);
+		c->body_len = len;
+		release(c, rp);
 		(void)finish(c);
 		return;
 	}
 	c->file_fd = rp->fd;
+	c->fentry = rp->fentry;
 	c->ext_body = rp->fd < 0 ? rp->mem : NULL;
 	c->body_len = len;
 	if (n <= 1) {
@@ -510,12 +535,13 @@ static void respond_repr(struct ymk_request *r, const struct repr *rp)
 }
 
 void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,
-		       const char *encoding, int vary)
+		       const char *encoding, int vary, struct ymk__fentry *fentry)
 {
 	char etag[80];
 	struct repr rp = {
 		.size = (uint64_t)st->st_size, .etag = etag, .etag_len = ymk__etag(st, etag),
 		.mtime = st->st_mtime, .type = content_type, .encoding = encoding, .vary = vary, .fd = fd,
+		.fentry = fentry,
 	};
 	respond_repr(r, &rp);
 }

@@ -44,12 +44,14 @@ void ymk__respond_error(struct ymk__conn *c, int status, int close, const char *
 /* Answers 204 to OPTIONS with the given Allow value. */
 void ymk__respond_options(struct ymk__conn *c, const char *allow);
 
-/* Answers with the open regular file fd (taken over) and its stat, applying HEAD, the
+/* Answers with the open regular file fd (taken over; or owned by fentry, a cache entry whose
+ * reference is taken over instead) and its stat, applying HEAD, the
  * preconditions (304, 412), If-Range and Range (206, multipart, 416). content_type is the media
  * type to send; encoding, when not NULL, a Content-Encoding ("gzip", "br"); vary adds
  * "Vary: Accept-Encoding". */
+struct ymk__fentry;
 void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,
-		       const char *encoding, int vary);
+		       const char *encoding, int vary, struct ymk__fentry *fentry);
 
 /* Answers from a bundle entry (its gzip variant when the client accepts gzip), applying HEAD,
  * preconditions and Range like ymk__respond_file; the body is sent from the bundle's memory. */

@@ -1,6 +1,7 @@
 /* server.c: the server handle's lifecycle, the listener, and what both process models share
  * (the stop pipe, the Date cache, the prebuilt 503, diagnostics). */
 #include "alloc.h"
+#include "fcache.h"
 #include "fs.h"
 #include "internal.h"
 
@@ -100,6 +101,15 @@ const char *ymk__server_date(ymk_server *srv)
 		ymk__http_date(now, srv->date);
 	}
 	return srv->date;
+}
+
+const char *ymk__server_lastmod(ymk_server *srv, time_t t)
+{
+	if (t != srv->lastmod_sec || !srv->lastmod[0]) {
+		srv->lastmod_sec = t;
+		ymk__http_date(t, srv->lastmod);
+	}
+	return srv->lastmod;
 }
 
 int ymk__set_nonblock(int fd)
@@ -346,6 +356,7 @@ void ymk_server_free(ymk_server *srv)
 	if (!srv)
 		return;
 	ymk__loop_free(srv);
+	ymk__fcache_free(srv);
 	if (srv->listen_fd >= 0) {
 		close(srv->listen_fd);
 		/* The socket file this server created goes with it. */

@@ -5,6 +5,7 @@
  * and before any body byte is read. */
 #include "alloc.h"
 #include "cond.h"
+#include "fcache.h"
 #include "fs.h"
 #include "listing.h"
 #include "response.h"
@@ -260,8 +261,9 @@ static void serve_read(struct ymk_request *r)
 	char *fsname, *rel = file_name(r, &fsname);
 
 	struct stat st;
-	int fd = ymk__fs_open_read(srv->root_fd, rel, &st);
-	if (fd >= 0 && S_ISDIR(st.st_mode)) {
+	struct ymk__fentry *fe = NULL;
+	int fd = ymk__fcache_open(srv, rel, &st, &fe);
+	if (fd >= 0 && S_ISDIR(st.st_mode)) { /* directories are never cached: fd is ours */
 		if (!r->p->trailing_slash) {
 			close(fd);
 			redirect_to_directory(r);
@@ -272,7 +274,7 @@ static void serve_read(struct ymk_request *r)
 		if (n)
 			rel[n++] = '/';
 		memcpy(rel + n, INDEX_NAME, sizeof INDEX_NAME);
-		fd = ymk__fs_open_read(srv->root_fd, rel, &st);
+		fd = ymk__fcache_open(srv, rel, &st, &fe);
 		if (fd == -ENOENT) {
 			if (srv->s.listing)
 				serve_listing(r, dirfd);
@@ -288,7 +290,7 @@ static void serve_read(struct ymk_request *r)
 		return;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		close(fd);
+		close(fd); /* only regular files are cached: an fd for anything else is ours */
 		ymk__respond_error(c, 403, 0, NULL);
 		return;
 	}
@@ -299,12 +301,16 @@ static void serve_read(struct ymk_request *r)
 		struct stat sst;
 		int sfd = open_sidecar(r, rel, &sst, &encoding);
 		if (sfd >= 0) {
-			close(fd);
+			if (fe)
+				ymk__fcache_release(srv, fe);
+			else
+				close(fd);
+			fe = NULL;
 			fd = sfd;
 			st = sst;
 		}
 	}
-	ymk__respond_file(r, fd, &st, type, encoding, srv->s.precompressed);
+	ymk__respond_file(r, fd, &st, type, encoding, srv->s.precompressed, fe);
 }
 
 /* Opens the target's directory for a write and looks at the target itself.

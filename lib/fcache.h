@@ -1,0 +1,38 @@
+/* fcache.h: a small cache of open files for the static handler, per process.
+ *
+ * An entry keeps the fd (opened beneath the root like any file), its stat, and for small files
+ * their bytes. Every hit is revalidated with one fstat() of the cached fd: a replaced or deleted
+ * file (st_nlink 0) or one changed in place (size, mtime, ctime, inode) is reopened. An entry is
+ * also reopened once it is older than the configured validity, which bounds how long a file can
+ * be served from an old path after a directory was renamed away. Entries in use by a response are
+ * reference-counted and never closed under it. */
+#ifndef YMK_FCACHE_H
+#define YMK_FCACHE_H
+
+#include "internal.h"
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define YMK__FCACHE_SMALL 16384 /* files up to this size are kept in memory */
+
+struct ymk__fentry;
+
+/* Opens the normalised path rel beneath the root, through the cache. Returns an fd and fills *st.
+ * When *entry is set, the fd belongs to the entry: release it with ymk__fcache_release(), never
+ * close it; *entry is NULL for anything not cached (directories, special files, cache off or
+ * full), and the caller then owns and closes the fd. Returns -errno like ymk__fs_open_read(). */
+int ymk__fcache_open(ymk_server *srv, const char *rel, struct stat *st, struct ymk__fentry **entry);
+
+/* The bytes of a small cached file, or NULL. Valid while the entry is referenced. */
+const unsigned char *ymk__fcache_data(const struct ymk__fentry *e);
+
+/* The fd of a cached entry. */
+int ymk__fcache_fd(const struct ymk__fentry *e);
+
+void ymk__fcache_release(ymk_server *srv, struct ymk__fentry *e);
+
+/* Closes and frees every entry (none may be referenced). */
+void ymk__fcache_free(ymk_server *srv);
+
+#endif

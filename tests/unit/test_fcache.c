@@ -1,0 +1,266 @@
+/* test_fcache.c: the open-file cache must never serve what is no longer there. Served through a
+ * real server (event model, in a thread): a file rewritten in place, replaced by rename, deleted,
+ * grown past the in-memory size; a directory renamed away (stale for at most the validity
+ * window); the number of open descriptors bounded by the cache size; and the cache turned off. */
+#include "ymawky.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char root[64];
+
+struct runner {
+	ymk_server *srv;
+	int rc;
+	pthread_t t;
+};
+
+static void *run_thread(void *arg)
+{
+	struct runner *r = arg;
+	r->rc = ymk_server_run(r->srv);
+	return NULL;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void put_file(const char *rel, const char *text)
+{
+	char p[256];
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* GET path on a fresh connection: returns the status, body into out. */
+static int get(int port, const char *path, char *out, size_t cap)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	char req[512], buf[65536];
+	int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
+	ck_assert_int_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+	size_t got = 0;
+	long long end = now_ms() + 5000;
+	while (got < sizeof buf - 1 && now_ms() < end) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t r = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	const char *sep = strstr(buf, "\r\n\r\n");
+	snprintf(out, cap, "%s", sep ? sep + 4 : "");
+	return got > 12 ? atoi(buf + 9) : -1;
+}
+
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Starts a server in a thread; r must stay where it is until stop(r). */
+static void start(struct runner *r, unsigned entries, unsigned valid_ms)
+{
+	ymk_config *cfg;
+	memset(r, 0, sizeof *r);
+	ck_assert_int_eq(ymk_config_new(&cfg), 0);
+	ck_assert_int_eq(ymk_config_set_root(cfg, root), 0);
+	ck_assert_int_eq(ymk_config_set_listen(cfg, "127.0.0.1:0"), 0);
+	ck_assert_int_eq(ymk_config_set_file_cache(cfg, entries, valid_ms), 0);
+	ck_assert_int_eq(ymk_server_new(&r->srv, cfg), 0);
+	ymk_config_free(cfg);
+	ck_assert_int_eq(pthread_create(&r->t, NULL, run_thread, r), 0);
+}
+
+static void stop(struct runner *r)
+{
+	ymk_server_stop(r->srv);
+	pthread_join(r->t, NULL);
+	ck_assert_int_eq(r->rc, 0);
+	ymk_server_free(r->srv);
+}
+
+static void setup(void)
+{
+	strcpy(root, "/tmp/ymk-fcache-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(root));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_changes_are_seen)
+{
+	char body[65536], p[256], q[256];
+	put_file("a.txt", "one");
+	struct runner r;
+	start(&r, 64, 60000); /* a long window: only revalidation can save us */
+	int port = ymk_server_port(r.srv);
+	ck_assert_int_eq(get(port, "/a.txt", body, sizeof body), 200);
+	ck_assert_str_eq(body, "one");
+
+	/* Rewritten in place, same size: mtime/ctime change. */
+	struct timespec pause = {0, 20 * 1000 * 1000};
+	nanosleep(&pause, NULL);
+	put_file("a.txt", "two");
+	ck_assert_int_eq(get(port, "/a.txt", body, sizeof body), 200);
+	ck_assert_str_eq(body, "two");
+
+	/* Replaced by rename (what an atomic upload does). */
+	put_file("a.new", "three");
+	snprintf(p, sizeof p, "%s/a.new", root);
+	snprintf(q, sizeof q, "%s/a.txt", root);
+	ck_assert_int_eq(rename(p, q), 0);
+	ck_assert_int_eq(get(port, "/a.txt", body, sizeof body), 200);
+	ck_assert_str_eq(body, "three");
+
+	/* Grown past the in-memory size: served by sendfile, whole. */
+	char *big = malloc(40001);
+	memset(big, 'b', 40000);
+	big[40000] = '\0';
+	put_file("a.txt", big);
+	ck_assert_int_eq(get(port, "/a.txt", body, sizeof body), 200);
+	ck_assert_str_eq(body, big);
+	free(big);
+
+	/* Deleted. */
+	ck_assert_int_eq(unlink(q), 0);
+	ck_assert_int_eq(get(port, "/a.txt", body, sizeof body), 404);
+	stop(&r);
+}
+END_TEST
+
+START_TEST(test_directory_swap_bounded)
+{
+	char body[256], p[256], q[256];
+	snprintf(p, sizeof p, "%s/d", root);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	put_file("d/b.txt", "old");
+	struct runner r;
+	start(&r, 64, 300);
+	int port = ymk_server_port(r.srv);
+	ck_assert_int_eq(get(port, "/d/b.txt", body, sizeof body), 200);
+	ck_assert_str_eq(body, "old");
+	/* The directory moves away (its file lives on, unchanged) and a new one takes its place. */
+	snprintf(q, sizeof q, "%s/d.old", root);
+	ck_assert_int_eq(rename(p, q), 0);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	put_file("d/b.txt", "new");
+	long long t0 = now_ms();
+	int fresh = 0;
+	while (!fresh && now_ms() - t0 < 3000) {
+		ck_assert_int_eq(get(port, "/d/b.txt", body, sizeof body), 200);
+		fresh = !strcmp(body, "new");
+		if (!fresh)
+			ck_assert_str_eq(body, "old");
+	}
+	ck_assert_msg(fresh, "still stale after 3 s with a 300 ms validity");
+	ck_assert_int_le(now_ms() - t0, 1500);
+	stop(&r);
+}
+END_TEST
+
+START_TEST(test_descriptors_bounded)
+{
+	char body[64], name[32];
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof name, "f%03d.txt", i);
+		put_file(name, name);
+	}
+	struct runner r;
+	start(&r, 16, 60000);
+	int port = ymk_server_port(r.srv);
+	ck_assert_int_eq(get(port, "/f000.txt", body, sizeof body), 200);
+	int base = open_fds();
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 100; i++) {
+			char path[40];
+			snprintf(path, sizeof path, "/f%03d.txt", i);
+			ck_assert_int_eq(get(port, path, body, sizeof body), 200);
+			ck_assert_str_eq(body, path + 1);
+		}
+	/* At most the 16 cached files more (plus the last connection, still closing). */
+	ck_assert_int_le(open_fds(), base + 16 + 1);
+	stop(&r);
+}
+END_TEST
+
+START_TEST(test_cache_off)
+{
+	char body[64];
+	put_file("a.txt", "x");
+	struct runner r;
+	start(&r, 0, 1);
+	int port = ymk_server_port(r.srv);
+	int base = open_fds();
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(get(port, "/a.txt", body, sizeof body), 200);
+	/* Nothing kept open once the last connection's lingering close is over. */
+	long long end = now_ms() + 3000;
+	while (open_fds() > base && now_ms() < end) {
+		struct timespec pause = {0, 10 * 1000 * 1000};
+		nanosleep(&pause, NULL);
+	}
+	ck_assert_int_eq(open_fds(), base);
+	stop(&r);
+	ymk_config *cfg;
+	ck_assert_int_eq(ymk_config_new(&cfg), 0);
+	ck_assert_int_eq(ymk_config_set_file_cache(cfg, 4097, 1000), YMK_EINVAL);
+	ck_assert_int_eq(ymk_config_set_file_cache(cfg, 8, 0), YMK_EINVAL);
+	ymk_config_free(cfg);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("fcache");
+	TCase *tc = tcase_create("fcache");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_changes_are_seen);
+	tcase_add_test(tc, test_directory_swap_bounded);
+	tcase_add_test(tc, test_descriptors_bounded);
+	tcase_add_test(tc, test_cache_off);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
