@@ -337,6 +337,8 @@ YMK_EXPORT int ymk_config_set_error_pages(ymk_config *cfg, const char *dir);
  * answered from it; any other path goes on to the root, or is 404 without one). "/dir/" serves
  * "/dir/index.html"; "/dir" redirects when the bundle has "/dir/index.html". HEAD, preconditions,
  * Range (also multipart) and the gzip variant (with Vary: Accept-Encoding) apply as for files;
+ * bundle answers carry "Cache-Control: no-cache" (caches revalidate with the ETag: a firmware
+ * update is never hidden by a cached old UI);
  * bodies are sent straight from the bundle's memory, with no allocation per request except for
  * multi-range answers. The bundle must outlive the server (generated ones are static data).
  * NULL removes it. Returns 0, or YMK_EINVAL for an unknown version or files not sorted. */

@@ -366,10 +366,12 @@ static void put_type(struct ymk__conn *c, const char *type, size_t nparts, const
 }
 
 static void respond_not_modified(struct ymk_request *r, const char *etag, size_t elen, const char *lastmod,
-				 int vary)
+				 int vary, int revalidate)
 {
 	struct ymk__conn *c = r->conn;
 	head_begin(c, 304);
+	if (revalidate)
+		PUT_LIT(c, "Cache-Control: no-cache\r\n");
 	PUT_LIT(c, "ETag: ");
 	put(c, etag, elen);
 	PUT_LIT(c, "\r\nLast-Modified: ");
@@ -413,6 +415,7 @@ struct repr {
 	int fd;               /* -1: the bytes are at mem */
 	const unsigned char *mem;
 	struct ymk__fentry *fentry; /* the fd belongs to this cache entry */
+	int revalidate;             /* say "Cache-Control: no-cache" */
 };
 
 static void release(struct ymk__conn *c, const struct repr *rp)
@@ -436,7 +439,7 @@ static void respond_repr(struct ymk_request *r, const struct repr *rp)
 	if (pre) {
 		release(c, rp);
 		if (pre == 304)
-			respond_not_modified(r, rp->etag, rp->etag_len, lastmod, rp->vary);
+			respond_not_modified(r, rp->etag, rp->etag_len, lastmod, rp->vary, rp->revalidate);
 		else
 			ymk__respond_error(c, pre, 0, NULL);
 		return;
@@ -468,6 +471,8 @@ static void respond_repr(struct ymk_request *r, const struct repr *rp)
 	}
 	if (rp->vary)
 		PUT_LIT(c, "Vary: Accept-Encoding\r\n");
+	if (rp->revalidate)
+		PUT_LIT(c, "Cache-Control: no-cache\r\n");
 	PUT_LIT(c, "Last-Modified: ");
 	puts_(c, lastmod);
 	PUT_LIT(c, "\r\nETag: ");
@@ -552,6 +557,10 @@ void ymk__respond_bundle(struct ymk_request *r, const ymk_bundle_file *f)
 		.size = f->size, .etag = f->etag, .etag_len = strlen(f->etag), .mtime = (time_t)f->mtime,
 		.type = f->content_type ? f->content_type : "application/octet-stream",
 		.vary = f->gzip_data != NULL, .fd = -1, .mem = f->data,
+		/* A bundle's Last-Modified is its build time (often pinned for reproducible builds):
+		 * heuristic freshness would let caches keep an old UI for years after an update, so
+		 * caches must ask every time; the strong ETag makes that a cheap 304. */
+		.revalidate = 1,
 	};
 	if (f->gzip_data) {
 		const struct ymk__http_header *h = ymk__http_find(r->http, "Accept-Encoding");

@@ -11,6 +11,7 @@ command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
 
 start() { # start PROGRAM ARGS...: runs it on a free port, sets $pid and $url
 	local log=$tmp/log.$RANDOM
+	: >"$log" # exists before the first look at it
 	"$@" --listen 127.0.0.1:0 2>"$log" &
 	pid=$!
 	for _ in $(seq 100); do
@@ -78,6 +79,7 @@ mkdir -p "$tmp/www" && echo "loop" >"$tmp/www/index.html"
 mkfifo "$tmp/in"
 exec 3<>"$tmp/in"
 log=$tmp/evlog
+: >"$log"
 "$build/examples/event-loop" --root "$tmp/www" --listen 127.0.0.1:0 <&3 >"$tmp/evout" 2>"$log" &
 pid=$!
 for _ in $(seq 100); do
@@ -98,5 +100,199 @@ wait "$pid" || fail "event-loop exited with $?"
 grep -q '^bye after' "$tmp/evout" || fail "event-loop: no clean exit"
 ok
 exec 3>&-
+
+
+# ymawky-bundle: a tiny tree whose bytes are known, compiled with a test program against the
+# library; order, sizes, bytes, MIME types, entity-tags, gzip variants, determinism, refusals.
+src=$(cd "$(dirname "$0")/.." && pwd)
+bundle=$build/examples/ymawky-bundle
+gen=$tmp/gen
+mkdir -p "$gen/sub" "$gen/.hidden"
+printf 'hello' >"$gen/a.txt"
+: >"$gen/empty.bin"
+printf 'dash' >"$gen/a-b"
+printf 'secret' >"$gen/.env"
+printf 'hidden' >"$gen/.hidden/x.txt"
+printf 'odd' >"$gen/q\"uo\\te? x.txt"
+for _ in $(seq 200); do echo 'body { margin: 0; padding: 0; }'; done >"$gen/sub/site.css"
+gz=1
+"$bundle" --gzip "$gen" "$tmp/probe.c" 2>"$tmp/probe.err" || {
+	grep -q zlib "$tmp/probe.err" || fail "bundle: --gzip failed: $(cat "$tmp/probe.err")"
+	gz=0 # built without zlib: the refusal names it; gzip checks are skipped
+}
+gzopt=$([ $gz = 1 ] && echo --gzip)
+"$bundle" $gzopt --name t_assets --mtime 1234 "$gen" "$tmp/b1.c" || fail "bundle: generator failed"
+"$bundle" $gzopt --name t_assets --mtime 1234 "$gen" "$tmp/b2.c" || fail "bundle: generator failed"
+cmp -s "$tmp/b1.c" "$tmp/b2.c" || fail "bundle: two runs differ"
+ok
+# The same tree created in the opposite order (so another directory order) gives the same bytes.
+gen2=$tmp/gen2
+mkdir -p "$gen2/sub"
+cp "$gen/sub/site.css" "$gen2/sub/"
+for f in "q\"uo\\te? x.txt" a-b empty.bin a.txt; do cp "$gen/$f" "$gen2/$f"; done
+"$bundle" $gzopt --name t_assets --mtime 1234 "$gen2" "$tmp/b3.c" || fail "bundle: generator failed"
+cmp -s "$tmp/b1.c" "$tmp/b3.c" || fail "bundle: output depends on directory order"
+ok
+SOURCE_DATE_EPOCH=1000 "$bundle" "$gen" "$tmp/sde.c" || fail "bundle: SOURCE_DATE_EPOCH run"
+[ "$(grep -c '\.mtime = 1000ll' "$tmp/sde.c")" = 5 ] || fail "bundle: SOURCE_DATE_EPOCH not applied"
+ok
+ln -s a.txt "$gen2/link.txt"
+"$bundle" "$gen2" "$tmp/link.c" 2>"$tmp/link.err" && fail "bundle: symlink accepted"
+grep -q symlink "$tmp/link.err" || fail "bundle: symlink error unclear: $(cat "$tmp/link.err")"
+[ ! -e "$tmp/link.c" ] && ! ls "$tmp" | grep -q '^link\.c\.tmp' || fail "bundle: output left after an error"
+ok
+"$bundle" --name 9bad "$gen" "$tmp/bad.c" 2>/dev/null && fail "bundle: bad symbol accepted"
+ok
+cat >"$tmp/bmain.c" <<'EOF'
+#include <ymawky.h>
+#include <stdio.h>
+#include <string.h>
+extern const ymk_bundle t_assets;
+static int dump(const char *dir, size_t i, const char *ext, const unsigned char *p, uint64_t n)
+{
+	char name[4096];
+	snprintf(name, sizeof name, "%s/%zu.%s", dir, i, ext);
+	FILE *f = fopen(name, "wb");
+	return !f || fwrite(p, 1, (size_t)n, f) != (size_t)n || fclose(f);
+}
+int main(int argc, char **argv)
+{
+	ymk_config *cfg;
+	if (argc != 2 || ymk_config_new(&cfg) || ymk_config_set_bundle(cfg, &t_assets))
+		return 1;
+	ymk_config_free(cfg);
+	for (size_t i = 0; i < t_assets.count; i++) {
+		const ymk_bundle_file *f = &t_assets.files[i];
+		if (!f->data || (i && strcmp(f[-1].path, f->path) >= 0) || dump(argv[1], i, "raw", f->data, f->size))
+			return 2;
+		if (f->gzip_data && (!f->gzip_etag || f->gzip_size >= f->size || dump(argv[1], i, "gz", f->gzip_data, f->gzip_size)))
+			return 3;
+		printf("%s|%llu|%s|%s|%lld|%s\n", f->path, (unsigned long long)f->size, f->content_type,
+		       f->etag, (long long)f->mtime, f->gzip_data ? "gz" : "-");
+	}
+	return 0;
+}
+EOF
+mkdir -p "$tmp/dump"
+# A sanitizer build of the library needs its runtime linked into the program first.
+san=$(ldd "$build/lib/libymawky.so" 2>/dev/null | grep -qE 'libasan|libubsan' && echo -fsanitize=address,undefined)
+${CC:-cc} $san -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror \
+	-I"$src/include" "$tmp/b1.c" "$tmp/bmain.c" -L"$build/lib" -lymawky -Wl,-rpath,"$build/lib" \
+	-o "$tmp/bmain" 2>"$tmp/cc.err" || fail "bundle: generated C does not compile cleanly: $(cat "$tmp/cc.err")"
+ok
+"$tmp/bmain" "$tmp/dump" >"$tmp/listing" || fail "bundle: test program failed ($?)"
+cut -d'|' -f1,2,3,5 "$tmp/listing" >"$tmp/got"
+cat >"$tmp/want" <<'EOF'
+/a-b|4|application/octet-stream|1234
+/a.txt|5|text/plain; charset=utf-8|1234
+/empty.bin|0|application/octet-stream|1234
+/q"uo\te? x.txt|3|text/plain; charset=utf-8|1234
+/sub/site.css|6400|text/css; charset=utf-8|1234
+EOF
+cmp -s "$tmp/got" "$tmp/want" || fail "bundle: listing differs: $(diff "$tmp/want" "$tmp/got")"
+ok
+grep -q '^/a.txt|.*|"a430d84680aabd0b"|' "$tmp/listing" || fail "bundle: entity-tag of /a.txt"
+[ "$(cut -d'|' -f4 "$tmp/listing" | sort -u | wc -l)" = 5 ] || fail "bundle: entity-tags not distinct"
+ok
+i=0
+for f in a-b a.txt empty.bin "q\"uo\\te? x.txt" sub/site.css; do
+	cmp -s "$tmp/dump/$i.raw" "$gen/$f" || fail "bundle: bytes of $f"
+	if [ -e "$tmp/dump/$i.gz" ]; then
+		gzip -dc "$tmp/dump/$i.gz" | cmp -s - "$gen/$f" || fail "bundle: gzip variant of $f"
+	fi
+	i=$((i + 1))
+done
+ok
+if [ $gz = 1 ]; then
+	grep -q '^/sub/site.css|.*|gz$' "$tmp/listing" || fail "bundle: no gzip variant for compressible css"
+	grep -q '^/a.txt|.*|-$' "$tmp/listing" || fail "bundle: gzip variant kept though larger"
+	ok
+fi
+
+# firmware-ui: the UI from the compiled-in bundle, the JSON API, and firmware uploads checked by
+# the path policy (413, 403) and the upload verdict (magic and CRC-32: 422).
+www=$src/examples/firmware-ui/www
+data=$tmp/fw-data
+start "$build/examples/firmware-ui" --data "$data"
+h=$tmp/fw-head
+header() { sed -n "s/^$1: *\\(.*\\)\\r\$/\\1/Ip" "$h"; }
+[ "$(curl -s -D "$h" -o "$tmp/fw-index" -w '%{http_code}' "$url/")" = 200 ] || fail "firmware-ui: GET /"
+cmp -s "$tmp/fw-index" "$www/index.html" || fail "firmware-ui: index bytes"
+header Content-Type | grep -q '^text/html' || fail "firmware-ui: index type: $(header Content-Type)"
+etag=$(header ETag)
+[ -n "$etag" ] || fail "firmware-ui: no ETag"
+ok
+expect 304 "firmware-ui: If-None-Match" -H "If-None-Match: $etag" "$url/"
+if [ $gz = 1 ]; then
+	curl -s -D "$h" -o "$tmp/fw-index.gz" -H 'Accept-Encoding: gzip' "$url/"
+	header Content-Encoding | grep -qx gzip || fail "firmware-ui: no Content-Encoding: gzip"
+	header Vary | grep -qi 'accept-encoding' || fail "firmware-ui: gzip answer without Vary"
+	gzip -dc "$tmp/fw-index.gz" | cmp -s - "$www/index.html" || fail "firmware-ui: gzip body"
+	ok
+fi
+for f in app.js style.css; do
+	curl -s "$url/$f" | cmp -s - "$www/$f" || fail "firmware-ui: /$f"
+done
+ok
+expect 404 "firmware-ui: not in the bundle" "$url/nope.html"
+expect 404 "firmware-ui: unknown API" "$url/api/nope"
+curl -s -D "$h" -o "$tmp/fw-status" "$url/api/status"
+header Content-Type | grep -q '^application/json' || fail "firmware-ui: status type"
+for field in '"version":"1.0.0"' '"uptime_s":[0-9]' '"requests":[0-9]' '"hostname":"' \
+	'"firmware":{"present":false,"size":0}'; do
+	grep -q "$field" "$tmp/fw-status" || fail "firmware-ui: status lacks $field: $(cat "$tmp/fw-status")"
+done
+ok
+curl -s -D "$h" -o /dev/null -d 'name=Lab+device%21&ntp=time.example.org&led=on' "$url/api/settings"
+head -1 "$h" | grep -q ' 303 ' || fail "firmware-ui: settings post: $(head -1 "$h")"
+[ "$(header Location)" = / ] || fail "firmware-ui: settings Location"
+curl -s "$url/api/settings" >"$tmp/fw-settings"
+grep -q '"name":"Lab device!"' "$tmp/fw-settings" && grep -q '"ntp":"time.example.org"' "$tmp/fw-settings" &&
+	grep -q '"led":true' "$tmp/fw-settings" || fail "firmware-ui: settings not applied: $(cat "$tmp/fw-settings")"
+ok
+[ "$(curl -s -H 'Accept: application/json' -d 'led=off' "$url/api/settings")" = \
+	'{"name":"Lab device!","ntp":"time.example.org","led":false}' ] || fail "firmware-ui: JSON settings answer"
+ok
+expect 400 "firmware-ui: name too long" -d "name=$(printf 'x%.0s' $(seq 33))" "$url/api/settings"
+expect 400 "firmware-ui: empty name" -d 'name=' "$url/api/settings"
+expect 400 "firmware-ui: bad ntp" -d 'name=ok&ntp=bad+host' "$url/api/settings"
+expect 400 "firmware-ui: bad escape" -d 'name=%zz' "$url/api/settings"
+expect 400 "firmware-ui: unknown field" -d 'colour=red' "$url/api/settings"
+expect 413 "firmware-ui: settings body over 4 KiB" -d "name=$(head -c 5000 /dev/zero | tr '\0' x)" "$url/api/settings"
+grep -q '"name":"Lab device!"' <(curl -s "$url/api/settings") || fail "firmware-ui: refused form changed settings"
+ok
+mkfw() { # mkfw FILE MAGIC PAYLOAD-BYTES: the image with its CRC-32 (gzip's trailer holds it, LE)
+	{ printf '%s\n' "$2"; head -c "$3" /dev/urandom; } >"$1.body"
+	{ cat "$1.body"; gzip -c "$1.body" | tail -c 8 | head -c 4; } >"$1"
+}
+mkfw "$tmp/fw1" YMKFW01 3000
+mkfw "$tmp/fw2" YMKFW01 70000
+expect 201 "firmware-ui: first image" -T "$tmp/fw1" "$url/firmware.bin"
+cmp -s "$data/firmware.bin" "$tmp/fw1" || fail "firmware-ui: stored image"
+expect 204 "firmware-ui: replaced image" -T "$tmp/fw2" "$url/firmware.bin"
+curl -s "$url/firmware.bin" | cmp -s - "$tmp/fw2" || fail "firmware-ui: GET /firmware.bin"
+ok
+mkfw "$tmp/fw-magic" YMKFW02 100
+expect 422 "firmware-ui: bad magic" -T "$tmp/fw-magic" "$url/firmware.bin"
+cp "$tmp/fw1" "$tmp/fw-crc"
+printf '\x00\x00\x00\x00' | dd of="$tmp/fw-crc" bs=1 seek=$(($(stat -c %s "$tmp/fw1") - 4)) conv=notrunc 2>/dev/null
+expect 422 "firmware-ui: bad CRC" -T "$tmp/fw-crc" "$url/firmware.bin"
+printf 'YMKFW01\n' >"$tmp/fw-short"
+expect 422 "firmware-ui: no CRC" -T "$tmp/fw-short" "$url/firmware.bin"
+mkfw "$tmp/fw-big" YMKFW01 $((9 << 20))
+expect 413 "firmware-ui: 9 MiB image" -T "$tmp/fw-big" "$url/firmware.bin"
+cmp -s "$data/firmware.bin" "$tmp/fw2" || fail "firmware-ui: refused image changed the stored one"
+ok
+got=$(status -T "$tmp/fw1" "$url/other.bin")
+[ "$got" = 403 ] || [ "$got" = 405 ] || fail "firmware-ui: PUT /other.bin: $got"
+[ ! -e "$data/other.bin" ] || fail "firmware-ui: /other.bin stored"
+ok
+expect 405 "firmware-ui: DELETE" -X DELETE "$url/firmware.bin"
+[ "$(ls -A "$data")" = firmware.bin ] || fail "firmware-ui: data dir holds $(ls -A "$data")"
+ok
+grep -q "\"firmware\":{\"present\":true,\"size\":$(stat -c %s "$tmp/fw2")}" <(curl -s "$url/api/status") ||
+	fail "firmware-ui: status after upload"
+ok
+stop
 
 echo "examples: $pass checks passed"

@@ -124,6 +124,7 @@ START_TEST(test_bundle_answers)
 	ck_assert_ptr_nonnull(strstr(buf, "ETag: \"ix1\"\r\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "Last-Modified: Tue, 14 Nov 2023 22:13:20 GMT\r\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "Content-Type: text/html; charset=utf-8\r\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "Cache-Control: no-cache\r\n"));
 
 	exchange(fd, "GET /sub HTTP/1.1\r\nHost: x\r\n\r\n", 0, buf, sizeof buf);
 	ck_assert_msg(!strncmp(buf, "HTTP/1.1 301 ", 13) && strstr(buf, "Location: /sub/\r\n"), "%s", buf);
@@ -144,6 +145,7 @@ START_TEST(test_bundle_answers)
 	exchange(fd, "GET /big.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: W/\"big1\"\r\n\r\n", 1, buf, sizeof buf);
 	ck_assert_msg(!strncmp(buf, "HTTP/1.1 304 ", 13), "%s", buf);
 	ck_assert_str_eq(body_of(buf), "");
+	ck_assert_ptr_nonnull(strstr(buf, "Cache-Control: no-cache\r\n"));
 	exchange(fd, "GET /big.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=10-15\r\n\r\n", 0, buf, sizeof buf);
 	ck_assert_msg(!strncmp(buf, "HTTP/1.1 206 ", 13), "%s", buf);
 	ck_assert_str_eq(body_of(buf), "abcdef");
