@@ -66,3 +66,30 @@ char *ymk__strdup(const char *s)
 		memcpy(d, s, n);
 	return d;
 }
+
+void *ymk__pool_get(struct ymk__pool *p)
+{
+	return p->n ? p->v[--p->n] : ymk__malloc(p->size);
+}
+
+void ymk__pool_put(struct ymk__pool *p, void *buf)
+{
+	if (!buf)
+		return;
+	if (!p->v && p->cap && !(p->v = ymk__calloc(p->cap, sizeof *p->v))) {
+		ymk__free(buf);
+		return;
+	}
+	if (p->n < p->cap)
+		p->v[p->n++] = buf;
+	else
+		ymk__free(buf);
+}
+
+void ymk__pool_free(struct ymk__pool *p)
+{
+	while (p->n)
+		ymk__free(p->v[--p->n]);
+	ymk__free(p->v);
+	p->v = NULL;
+}

@@ -34,8 +34,8 @@ int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, int fd, const struct so
 	memset(c, 0, sizeof *c);
 	c->srv = srv;
 	c->file_fd = -1;
-	c->in_cap = srv->s.max_header_bytes + IN_SLACK;
-	c->in = ymk__malloc(c->in_cap);
+	c->in_cap = srv->s.max_header_bytes + IN_SLACK; /* the pool's size: see ymk_server_new() */
+	c->in = ymk__pool_get(&srv->pool_in); /* the request often comes with the connection */
 	if (!c->in)
 		return YMK_ENOMEM;
 	c->fd = fd;
@@ -77,6 +77,40 @@ static void log_access(struct ymk__conn *c, uint64_t now)
 	s->access(&e, s->access_user);
 }
 
+int ymk__conn_out_reserve(struct ymk__conn *c, size_t more)
+{
+	if (!c->out) {
+		c->out = ymk__pool_get(&c->srv->pool_out);
+		if (!c->out)
+			return YMK_ENOMEM;
+		c->out_cap = YMK__OUT_STD;
+	}
+	if (c->out_len + more <= c->out_cap)
+		return 0;
+	size_t cap = c->out_cap;
+	while (cap < c->out_len + more)
+		cap *= 2;
+	char *p = ymk__realloc(c->out, cap);
+	if (!p)
+		return YMK_ENOMEM;
+	c->out = p;
+	c->out_cap = cap;
+	return 0;
+}
+
+/* Gives the buffers back to the pools (an output buffer that grew past the standard size is
+ * freed instead): an idle or closed connection holds none. */
+static void release_buffers(struct ymk__conn *c)
+{
+	ymk__pool_put(&c->srv->pool_in, c->in);
+	if (c->out && c->out_cap == YMK__OUT_STD)
+		ymk__pool_put(&c->srv->pool_out, c->out);
+	else
+		ymk__free(c->out);
+	c->in = c->out = NULL;
+	c->out_cap = 0;
+}
+
 static void pending_free(struct ymk__conn *c)
 {
 	struct ymk__pending *pd = c->pend;
@@ -107,9 +141,7 @@ void ymk__conn_close(struct ymk__conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = c->file_fd = -1;
-	ymk__free(c->in);
-	ymk__free(c->out);
-	c->in = c->out = NULL;
+	release_buffers(c);
 }
 
 /* Resets the per-response fields before a new answer is built. */
@@ -293,14 +325,9 @@ int ymk__conn_start_body(struct ymk_request *r, enum ymk__body_sink sink, uint64
 	if (req->expect_continue && req->version_minor == 1) {
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 		c->out_len = c->out_off = 0;
-		if (c->out_cap < sizeof cont - 1) {
-			char *o = ymk__realloc(c->out, 1024);
-			if (!o) {
-				pending_free(c);
-				return 503;
-			}
-			c->out = o;
-			c->out_cap = 1024;
+		if (ymk__conn_out_reserve(c, sizeof cont - 1) < 0) {
+			pending_free(c);
+			return 503;
 		}
 		memcpy(c->out, cont, sizeof cont - 1);
 		c->out_len = sizeof cont - 1;
@@ -557,6 +584,8 @@ static void finish_response(struct ymk__conn *c, uint64_t now)
 	memmove(c->in, c->in + c->head_len, c->in_len - c->head_len);
 	c->in_len -= c->head_len;
 	c->head_len = 0;
+	if (c->in_len == 0)
+		release_buffers(c); /* idle until the next request: hold no buffer */
 	c->head_started = c->in_len > 0;
 	c->t_head = now;
 	c->t_activity = now;
@@ -578,6 +607,8 @@ enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 			 * when readable, which clears the flag.) */
 			if (c->rd_drained)
 				return YMK__WANT_READ;
+			if (!c->in && !(c->in = ymk__pool_get(&c->srv->pool_in)))
+				return YMK__WANT_CLOSE;
 			size_t room = c->in_cap - c->in_len;
 			ssize_t n = recv(c->fd, c->in + c->in_len, room, 0);
 			if (n > 0) {

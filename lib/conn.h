@@ -123,6 +123,14 @@ struct ymk__conn {
 	unsigned ep_events; /* owned by the event loop: the interest registered with epoll */
 };
 
+/* The standard output buffer: a head plus the largest file the file cache keeps in memory, so a
+ * cached file never makes the buffer grow. */
+#define YMK__OUT_STD (16384 + 4096)
+
+/* Makes sure c->out exists (from the server's pool), with room for `more` bytes past out_len.
+ * 0 or YMK_ENOMEM. */
+int ymk__conn_out_reserve(struct ymk__conn *c, size_t more);
+
 /* Prepares a connection for an accepted, non-blocking socket (takes over fd).
  * Returns 0 or YMK_ENOMEM (fd is then still the caller's). */
 int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, int fd, const struct sockaddr *peer,

@@ -3,6 +3,7 @@
 #ifndef YMK_INTERNAL_H
 #define YMK_INTERNAL_H
 
+#include "alloc.h"
 #include "ymawky.h"
 
 #include <signal.h>
@@ -71,6 +72,8 @@ struct ymk_server {
 	int wake_fd[2]; /* ymk_server_stop() and _wake() write to [1]; the models poll [0] */
 	struct ymk__loop *loop; /* the event model's loop state (NULL in the fork model) */
 	struct ymk__fcache *fcache; /* open-file cache of this process, made on first use */
+	struct ymk__pool pool_in;   /* connections' input buffers */
+	struct ymk__pool pool_out;  /* connections' output buffers of the standard size */
 	volatile sig_atomic_t stop_requested;
 
 	/* Scratch space for one request's decoded path, query and file name: requests are handled one at a

@@ -70,18 +70,12 @@ static int reserve(struct ymk__conn *c, size_t more)
 {
 	if (c->oom)
 		return -1;
-	if (c->out_len + more <= c->out_cap)
+	if (c->out && c->out_len + more <= c->out_cap)
 		return 0;
-	size_t cap = c->out_cap ? c->out_cap : 1024;
-	while (cap < c->out_len + more)
-		cap *= 2;
-	char *p = ymk__realloc(c->out, cap);
-	if (!p) {
+	if (ymk__conn_out_reserve(c, more) < 0) {
 		c->oom = 1;
 		return -1;
 	}
-	c->out = p;
-	c->out_cap = cap;
 	return 0;
 }
 

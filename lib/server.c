@@ -1,6 +1,7 @@
 /* server.c: the server handle's lifecycle, the listener, and what both process models share
  * (the stop pipe, the Date cache, the prebuilt 503, diagnostics). */
 #include "alloc.h"
+#include "conn.h"
 #include "fcache.h"
 #include "fs.h"
 #include "internal.h"
@@ -290,6 +291,8 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 	if (srv->s.model == YMK_MODEL_EVENT && (err = ymk__loop_new(srv)) < 0)
 		goto fail;
 	build_busy(srv);
+	srv->pool_in = (struct ymk__pool){.cap = 64, .size = srv->s.max_header_bytes + 4096};
+	srv->pool_out = (struct ymk__pool){.cap = 64, .size = YMK__OUT_STD};
 	*out = srv;
 	return 0;
 fail:
@@ -357,6 +360,8 @@ void ymk_server_free(ymk_server *srv)
 		return;
 	ymk__loop_free(srv);
 	ymk__fcache_free(srv);
+	ymk__pool_free(&srv->pool_in);
+	ymk__pool_free(&srv->pool_out);
 	if (srv->listen_fd >= 0) {
 		close(srv->listen_fd);
 		/* The socket file this server created goes with it. */
