@@ -11,9 +11,10 @@
  * A failed system call passes through as -errno (for example -EADDRINUSE); the library's own codes
  * are the YMK_E* values below, in a range of their own. ymk_strerror() names any of them.
  *
- * Threads: a ymk_config or ymk_server is used from one thread at a time, except ymk_server_stop(),
- * which any thread or a signal handler may call. Callbacks run in the thread that called
- * ymk_server_run(); in the fork model they run in the child process serving the connection. */
+ * Threads: a ymk_config or ymk_server is used from one thread at a time, except ymk_server_stop()
+ * and ymk_server_wake(), which any thread or a signal handler may call. Callbacks run in the
+ * thread that called ymk_server_run() or ymk_server_process(); in the fork model in the child
+ * process serving the connection, and with workers in whichever process took the connection. */
 #ifndef YMAWKY_H
 #define YMAWKY_H
 
@@ -228,8 +229,8 @@ YMK_EXPORT int ymk_config_set_root(ymk_config *cfg, const char *dir);
 
 /* The address to listen on: "IPv4:PORT" ("127.0.0.1:8080", "0.0.0.0:0"), "[IPv6]:PORT"
  * ("[::1]:8080"; "[::]:PORT" is dual-stack: it also accepts IPv4 clients), or "unix:PATH" for a
- * Unix domain socket (a stale socket file at PATH is replaced; any other file there makes
- * ymk_server_new() fail with -EADDRINUSE). Port 0 picks a free port; ymk_server_port() tells which.
+ * Unix domain socket (a stale socket file at PATH, one that refuses connections, is replaced; a
+ * live socket or any other file there makes ymk_server_new() fail with -EADDRINUSE). Port 0 picks a free port; ymk_server_port() tells which.
  * Replaces an fd given with ymk_config_set_listen_fd(). Returns 0 or YMK_EADDRESS. */
 YMK_EXPORT int ymk_config_set_listen(ymk_config *cfg, const char *addr);
 

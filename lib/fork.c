@@ -135,8 +135,14 @@ int ymk__fork_run(ymk_server *srv)
 			rc = -errno;
 			break;
 		}
-		if (ch.pfd[1].revents)
-			break;
+		if (ch.pfd[1].revents) {
+			/* A wake-up stops the loop only when a stop asked for it. */
+			char sink[64];
+			while (read(srv->wake_fd[0], sink, sizeof sink) > 0) {
+			}
+			if (srv->stop_requested)
+				break;
+		}
 		reap(&ch);
 		if (!(ch.pfd[0].revents & POLLIN))
 			continue;

@@ -167,7 +167,12 @@ int ymk__listen_open(ymk_server *srv, int reuseport)
 		struct stat st;
 		const char *path = ((const struct sockaddr_un *)sa)->sun_path;
 		if (lstat(path, &st) == 0) {
-			if (!S_ISSOCK(st.st_mode)) {
+			/* Only a socket nobody listens on is stale: a refused connect proves it. */
+			int probe = S_ISSOCK(st.st_mode) ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
+			int stale = probe >= 0 && connect(probe, sa, srv->s.listen_len) < 0 && errno == ECONNREFUSED;
+			if (probe >= 0)
+				close(probe);
+			if (!stale) {
 				close(fd);
 				return -EADDRINUSE;
 			}

@@ -167,6 +167,16 @@ START_TEST(test_unix_socket)
 	struct stat st;
 	ck_assert_int_eq(lstat(path, &st), -1); /* removed with the server */
 
+	/* A socket somebody still listens on is not taken over. */
+	int live = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(live, (struct sockaddr *)&su, sizeof su), 0);
+	ck_assert_int_eq(listen(live, 4), 0);
+	ymk_server *other = NULL;
+	ck_assert_int_eq(ymk_server_new(&other, cfg), -EADDRINUSE);
+	ck_assert_ptr_null(other);
+	close(live);
+	unlink(path);
+
 	/* Any other file at the path is not replaced. */
 	int f = open(path, O_CREAT | O_WRONLY, 0600);
 	ck_assert_int_ge(f, 0);

@@ -85,6 +85,11 @@ START_TEST(test_stop_from_thread)
 		size_t n = exchange(ymk_server_port(r.srv), "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 				    buf, sizeof buf);
 		ck_assert_msg(n > 12 && strncmp(buf, "HTTP/1.1 204 ", 13) == 0, "model %d: %s", model, buf);
+		/* A wake-up is not a stop: the server keeps serving after one. */
+		ymk_server_wake(r.srv);
+		n = exchange(ymk_server_port(r.srv), "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+			     buf, sizeof buf);
+		ck_assert_msg(n > 12 && strncmp(buf, "HTTP/1.1 204 ", 13) == 0, "model %d after wake: %s", model, buf);
 		double t0 = now_s();
 		ymk_server_stop(r.srv);
 		ck_assert_int_eq(pthread_join(t, NULL), 0);
