@@ -218,12 +218,11 @@ int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int 
 			goto fail;
 		}
 	}
-	if (renameat2(dirfd, t->name, dirfd, base, RENAME_NOREPLACE) == 0)
+	err = ymk__os_rename_noreplace(dirfd, t->name, base);
+	if (err == 0)
 		goto done;
-	if ((errno != EEXIST && errno != EINVAL && errno != ENOSYS) || (errno == EEXIST && create_only)) {
-		err = -errno;
+	if ((err != -EEXIST && err != -EINVAL && err != -ENOSYS) || (err == -EEXIST && create_only))
 		goto fail;
-	}
 	if (create_only) {
 		/* No RENAME_NOREPLACE here: a hard link refuses an existing name just the same. */
 		if (linkat(dirfd, t->name, dirfd, base, 0) < 0) {

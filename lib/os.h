@@ -19,6 +19,10 @@ int ymk__os_open_beneath(int dirfd, const char *rel, int flags, mode_t mode);
  * socket is full). Never raises SIGPIPE where the platform allows that. */
 long ymk__os_sendfile(int out_fd, int in_fd, uint64_t *offset, uint64_t count);
 
+/* Renames old to new (both relative to dirfd) only if new does not exist. 0 or -errno: -EEXIST
+ * when it exists, -ENOSYS/-EINVAL where the kernel or file system cannot do it atomically. */
+int ymk__os_rename_noreplace(int dirfd, const char *old, const char *new_name);
+
 /* An fd that becomes readable when child `pid` exits (Linux: pidfd). -errno on failure. */
 int ymk__os_child_fd(pid_t pid);
 

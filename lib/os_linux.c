@@ -34,6 +34,23 @@ int ymk__os_open_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 #endif
 }
 
+/* The raw system call: not every libc wraps renameat2() (musl 1.2.3 does not). */
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+int ymk__os_rename_noreplace(int dirfd, const char *old, const char *new_name)
+{
+#ifdef SYS_renameat2
+	if (syscall(SYS_renameat2, dirfd, old, dirfd, new_name, RENAME_NOREPLACE) == 0)
+		return 0;
+	return -errno;
+#else
+	(void)dirfd; (void)old; (void)new_name;
+	return -ENOSYS;
+#endif
+}
+
 long ymk__os_sendfile(int out_fd, int in_fd, uint64_t *offset, uint64_t count)
 {
 	off_t off = (off_t)*offset;
