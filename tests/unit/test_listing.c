@@ -14,37 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A mapping whose usable bytes end at a PROT_NONE page. */
-struct guard {
-	char *map;
-	size_t maplen;
-	size_t body;
-};
-
-static void guard_init(struct guard *g, size_t len)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t body = (len + page - 1) / page * page;
-
-	if (body == 0)
-		body = page;
-	g->maplen = body + page;
-	g->body = body;
-	g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ck_assert_ptr_ne(g->map, MAP_FAILED);
-	ck_assert_int_eq(mprotect(g->map + body, page, PROT_NONE), 0);
-}
-
-static char *guard_end(const struct guard *g, size_t n)
-{
-	ck_assert_uint_le(n, g->body);
-	return g->map + g->body - n;
-}
-
-static void guard_free(struct guard *g)
-{
-	munmap(g->map, g->maplen);
-}
+#include "guard.h"
 
 /* The whole page as a NUL-terminated heap string (the test's own convenience). */
 static char *render(const char *path, const struct ymk__dirent *e, size_t n, size_t *len)

@@ -11,31 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* A mapping whose usable bytes end at a PROT_NONE page. */
-struct guard {
-	char *map;
-	size_t maplen;
-	char *at; /* first usable byte; at + len is the guard page */
-};
-
-static void guard_init(struct guard *g, size_t len)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t body = (len + page - 1) / page * page;
-
-	if (body == 0)
-		body = page;
-	g->maplen = body + page;
-	g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ck_assert_ptr_ne(g->map, MAP_FAILED);
-	ck_assert_int_eq(mprotect(g->map + body, page, PROT_NONE), 0);
-	g->at = g->map + body - len;
-}
-
-static void guard_free(struct guard *g)
-{
-	munmap(g->map, g->maplen);
-}
+#include "guard.h"
 
 #define S(x) x, sizeof(x) - 1
 #define MAXP 4096
