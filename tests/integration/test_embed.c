@@ -4,6 +4,7 @@
  * keep-alive, deadlines (an idle connection closed by a timeout that only process() can fire)
  * and ymk_server_wake() work in that mode, and that the fork model refuses it. */
 #include "ymawky.h"
+#include "../thread_server.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -19,13 +20,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int hello(ymk_request *req, void *user)
 {

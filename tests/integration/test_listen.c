@@ -4,6 +4,7 @@
  * listening stream socket), dual-stack "[::]" reached over IPv4 and IPv6, and SO_REUSEPORT
  * workers: connections answered by several processes, all reaped when the server stops. */
 #include "ymawky.h"
+#include "../thread_server.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -28,26 +29,6 @@ static int whoami(ymk_request *req, void *user)
 	char b[32];
 	int n = snprintf(b, sizeof b, "pid=%ld", (long)getpid());
 	return ymk_respond_buffer(req, 200, "text/plain", b, (size_t)n);
-}
-
-struct runner {
-	ymk_server *srv;
-	int rc;
-	pthread_t t;
-};
-
-static void *run_thread(void *arg)
-{
-	struct runner *r = arg;
-	r->rc = ymk_server_run(r->srv);
-	return NULL;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* One request over a connected socket; the body of the answer into body (NUL-terminated). */

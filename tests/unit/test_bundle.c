@@ -4,6 +4,7 @@
  * promise that a bundle answer allocates nothing per request (counted at the allocator door). */
 #include "alloc.h"
 #include "ymawky.h"
+#include "../thread_server.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -33,25 +34,6 @@ static const ymk_bundle_file files[] = {
 	 NULL, 0, NULL},
 };
 static const ymk_bundle bundle = {YMK_BUNDLE_VERSION, sizeof files / sizeof files[0], files};
-
-struct runner {
-	ymk_server *srv;
-	int rc;
-};
-
-static void *run_thread(void *arg)
-{
-	struct runner *r = arg;
-	r->rc = ymk_server_run(r->srv);
-	return NULL;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int dial(int port)
 {
@@ -99,7 +81,7 @@ static const char *body_of(const char *resp)
 static struct runner start(int model)
 {
 	ymk_config *cfg;
-	struct runner r = {NULL, -1};
+	struct runner r = {.srv = NULL, .rc = -1};
 	ck_assert_int_eq(ymk_config_new(&cfg), 0);
 	ck_assert_int_eq(ymk_config_set_listen(cfg, "127.0.0.1:0"), 0);
 	ck_assert_int_eq(ymk_config_set_model(cfg, model), 0);

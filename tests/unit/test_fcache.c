@@ -3,6 +3,7 @@
  * grown past the in-memory size; a directory renamed away (stale for at most the validity
  * window); the number of open descriptors bounded by the cache size; and the cache turned off. */
 #include "ymawky.h"
+#include "../thread_server.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -20,26 +21,6 @@
 #include <unistd.h>
 
 static char root[64];
-
-struct runner {
-	ymk_server *srv;
-	int rc;
-	pthread_t t;
-};
-
-static void *run_thread(void *arg)
-{
-	struct runner *r = arg;
-	r->rc = ymk_server_run(r->srv);
-	return NULL;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void put_file(const char *rel, const char *text)
 {

@@ -4,6 +4,7 @@
  * answer or a clean close, never a crash, a hang or a leak (AddressSanitizer checks leaks). */
 #include "alloc.h"
 #include "ymawky.h"
+#include "../thread_server.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -16,18 +17,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-struct runner {
-	ymk_server *srv;
-	int rc;
-};
-
-static void *run_thread(void *arg)
-{
-	struct runner *r = arg;
-	r->rc = ymk_server_run(r->srv);
-	return NULL;
-}
 
 static double now_s(void)
 {
