@@ -76,11 +76,7 @@ void ymk__pool_put(struct ymk__pool *p, void *buf)
 {
 	if (!buf)
 		return;
-	if (!p->v && p->cap && !(p->v = ymk__calloc(p->cap, sizeof *p->v))) {
-		ymk__free(buf);
-		return;
-	}
-	if (p->n < p->cap)
+	if (p->v && p->n < p->cap)
 		p->v[p->n++] = buf;
 	else
 		ymk__free(buf);

@@ -296,8 +296,13 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 	if (srv->s.model == YMK_MODEL_EVENT && (err = ymk__loop_new(srv)) < 0)
 		goto fail;
 	build_busy(srv);
+	/* The pools' slot arrays now, so that giving a buffer back never allocates. */
 	srv->pool_in = (struct ymk__pool){.cap = 64, .size = srv->s.max_header_bytes + 4096};
 	srv->pool_out = (struct ymk__pool){.cap = 64, .size = YMK__OUT_STD};
+	err = YMK_ENOMEM;
+	if (!(srv->pool_in.v = ymk__calloc(64, sizeof(void *))) ||
+	    !(srv->pool_out.v = ymk__calloc(64, sizeof(void *))))
+		goto fail;
 	*out = srv;
 	return 0;
 fail:
