@@ -200,37 +200,50 @@ sanity() { # NAME: check the answers once (status and size), report mismatches
 : >"$raw"; : >"$idle"; : >"$mem"; : >"$work/anomalies"
 echo "bench.sh: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); ${secs}s per run, median of $rep; $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')" >&2
 
+# All servers run at once (each idle unless driven), and the runs are interleaved: for each
+# repetition, each case is run against every server back to back, so a burst of load from other
+# work on the machine hits all servers alike instead of one server's block of cases.
+declare -A spids=() ports=()
+for name in "${servers[@]}"; do
+	start_server "$name" || continue
+	spids[$name]=$spid; ports[$name]=$port
+	case "$name" in ceiling|fork-ceiling) continue;; esac
+	sanity "$name"
+	# (f) idle connections, on the fresh server before any load
+	echo "bench.sh: idle connections: $name" >&2
+	echo "$name 1 $(python3 "$here/idle.py" "$port" "$spid" "$nidle" /1k.bin 2>&1 | tr '\n' ' ')" >>"$idle"
+done
+# CASE-ID SERVERS wrk-args (PATH last)
+cases=(
+	"a-1k-ka-c64|event fork nginx lighttpd ceiling|-c64|1k.bin"
+	"b-1k-close-c16|event fork nginx lighttpd ceiling fork-ceiling|-c16 -H 'Connection: close'|1k.bin"
+	"c-16k-ka-c64|event fork nginx lighttpd|-c64|16k.bin"
+	"d-64m-c4|event fork nginx lighttpd|-c4|64m.bin"
+	"e-range100-1m-ka-c64|event fork nginx lighttpd|-c64 -H 'Range: bytes=1000-1099'|1m.bin"
+	"s-1k-ka-c16|event|-c16|1k.bin"
+	"s-1k-ka-c256|event|-c256|1k.bin"
+	"s-1m-ka-c64|event|-c64|1m.bin"
+)
 for r in $(seq "$rep"); do
-	for name in "${servers[@]}"; do
-		echo "bench.sh: run $r/$rep: $name" >&2
-		start_server "$name" || continue
-		case "$name" in
-		ceiling)
-			wrk_run $name a-1k-ka-c64 "$r" -c64 "$(url 1k.bin)"
-			wrk_run $name b-1k-close-c16 "$r" -c16 -H 'Connection: close' "$(url 1k.bin)";;
-		fork-ceiling)
-			wrk_run $name b-1k-close-c16 "$r" -c16 -H 'Connection: close' "$(url 1k.bin)";;
-		*)
-			[ "$r" = 1 ] && sanity "$name"
-			# (f) idle connections first, on the fresh server
-			echo "$name $r $(python3 "$here/idle.py" "$port" "$spid" "$nidle" /1k.bin 2>&1 | tr '\n' ' ')" >>"$idle"
-			wrk_run $name a-1k-ka-c64 "$r" -c64 "$(url 1k.bin)"
-			wrk_run $name b-1k-close-c16 "$r" -c16 -H 'Connection: close' "$(url 1k.bin)"
-			wrk_run $name c-16k-ka-c64 "$r" -c64 "$(url 16k.bin)"
-			wrk_run $name d-64m-c4 "$r" -c4 "$(url 64m.bin)"
-			wrk_run $name e-range100-1m-ka-c64 "$r" -c64 -H 'Range: bytes=1000-1099' "$(url 1m.bin)"
-			if [ "$name" = event ]; then # scaling with connections and file size
-				wrk_run $name s-1k-ka-c16 "$r" -c16 "$(url 1k.bin)"
-				wrk_run $name s-1k-ka-c256 "$r" -c256 "$(url 1k.bin)"
-				wrk_run $name s-1m-ka-c64 "$r" -c64 "$(url 1m.bin)"
-			fi;;
-		esac
-		# peak RSS after the run: the main process, and the sum over its live descendants
-		ksum=0; for k in $(descendants "$spid"); do ksum=$((ksum + $(kb "$k" VmHWM))); done
-		printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$r" "$(kb "$spid" VmHWM)" "$ksum" "$(kb "$spid" VmRSS)" >>"$mem"
-		kill -0 "$spid" 2>/dev/null || echo "$name: exited during run $r (see log)" >>"$work/anomalies"
-		stop_server "$spid"
+	for c in "${cases[@]}"; do
+		IFS='|' read -r cid who args path <<<"$c"
+		echo "bench.sh: run $r/$rep: $cid" >&2
+		for name in $who; do
+			[ -n "${spids[$name]:-}" ] || continue
+			port=${ports[$name]}
+			eval "set -- $args"   # the quoted headers in the case table stay one argument each
+			wrk_run "$name" "$cid" "$r" "$@" "$(url "$path")"
+		done
 	done
+done
+for name in "${servers[@]}"; do
+	spid=${spids[$name]:-}
+	[ -n "$spid" ] || continue
+	# peak RSS after the run: the main process, and the sum over its live descendants
+	ksum=0; for k in $(descendants "$spid"); do ksum=$((ksum + $(kb "$k" VmHWM))); done
+	printf '%s\t%s\t%s\t%s\t%s\n' "$name" 1 "$(kb "$spid" VmHWM)" "$ksum" "$(kb "$spid" VmRSS)" >>"$mem"
+	kill -0 "$spid" 2>/dev/null || echo "$name: exited during the run (see log)" >>"$work/anomalies"
+	stop_server "$spid"
 done
 
 # 503 past the cap: more wrk connections than --max-conns 16
