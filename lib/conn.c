@@ -192,7 +192,8 @@ static void handle_request(struct ymk__conn *c, const struct ymk__http_request *
 	c->keep_alive_asked = c->keep_alive;
 	/* A body that nobody reads is not skipped: the answer closes the connection and the
 	 * lingering close discards the body. Starting a body read restores keep-alive. */
-	if (req->content_length > 0 || req->chunked)
+	c->body_unread = req->content_length > 0 || req->chunked;
+	if (c->body_unread)
 		c->keep_alive = 0;
 
 	if (req->has_expect_other) {
@@ -316,6 +317,7 @@ int ymk__conn_start_body(struct ymk_request *r, enum ymk__body_sink sink, uint64
 		pd->tmp = *tmp;
 	pd->mode = mode;
 	c->pend = pd;
+	c->body_unread = 0;
 	c->keep_alive = c->keep_alive_asked; /* the body will be consumed */
 
 	if (!req->chunked && req->content_length <= 0) {
@@ -579,6 +581,12 @@ static void finish_response(struct ymk__conn *c, uint64_t now)
 		c->state = YMK__ST_LINGER;
 		c->t_linger = now + LINGER_MS;
 		c->lingered = 0;
+		/* Waiting for the client's FIN only protects an answer from a reset when input may
+		 * still be on its way: a body nobody read, bytes already buffered past the head, or
+		 * an error answer (the client may be mid-request). A plain answer to a request that
+		 * asked to close can close as soon as nothing is pending. */
+		c->linger_needed = c->body_unread || c->in_len > c->head_len || c->status >= 400 ||
+				   c->head_len == 0;
 		return;
 	}
 	memmove(c->in, c->in + c->head_len, c->in_len - c->head_len);
@@ -712,7 +720,7 @@ enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				return YMK__WANT_READ;
+				return c->linger_needed ? YMK__WANT_READ : YMK__WANT_CLOSE;
 			return YMK__WANT_CLOSE;
 		}
 		}

@@ -116,6 +116,8 @@ struct ymk__conn {
 	uint64_t t_head;     /* first byte of the current request */
 	uint64_t t_activity; /* last progress in either direction */
 	uint64_t t_linger;   /* end of lingering close */
+	int body_unread;     /* the current request has a body nobody reads */
+	int linger_needed;   /* input may still arrive after the answer: wait for the client's FIN */
 	size_t lingered;     /* bytes discarded while lingering */
 
 	size_t heap_index; /* owned by the event loop: position in its timer heap */

@@ -74,9 +74,12 @@ static void reap(struct children *ch)
 	}
 }
 
+/* The embedder's handlers belong to the parent: the ones that stop or reload a server are reset,
+ * so a stop (SIGTERM from the parent) or a terminal's ^C ends the child. Kept short: every
+ * system call here is paid once per connection. */
 static void reset_child_signals(void)
 {
-	static const int dfl[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM};
+	static const int dfl[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
@@ -89,17 +92,17 @@ static void reset_child_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void child_main(ymk_server *srv, struct children *ch, int fd, const struct sockaddr *peer,
-		       socklen_t plen)
+static void child_main(ymk_server *srv, int fd, const struct sockaddr *peer, socklen_t plen)
 {
 	reset_child_signals();
+	/* The listener must not outlive the parent in a child; the siblings' pidfds and the wake
+	 * pipe are harmless and go with the child's exit, so closing them one by one (a system call
+	 * per live child) is not worth it. */
 	close(srv->listen_fd);
-	close(srv->wake_fd[0]);
-	close(srv->wake_fd[1]);
-	srv->listen_fd = srv->wake_fd[0] = srv->wake_fd[1] = -1;
-	for (size_t i = 0; i < ch->n; i++)
-		if (ch->pfd[2 + i].fd >= 0)
-			close(ch->pfd[2 + i].fd);
+	srv->listen_fd = -1;
+	/* One connection, usually one or a few requests: an open-file cache would cost more to fill
+	 * (allocations, a copy of each small file, copy-on-write faults) than it could save. */
+	srv->s.fcache_entries = 0;
 
 	struct ymk__conn c;
 	if (ymk__conn_init(&c, srv, fd, peer, plen, ymk__os_now_ms()) < 0)
@@ -108,12 +111,25 @@ static void child_main(ymk_server *srv, struct children *ch, int fd, const struc
 	_exit(0);
 }
 
+/* Work every child would otherwise repeat on its own pages: the C library's time zone setup
+ * (gmtime_r reads it once per process) and the Date cache, and a buffer of each kind in the
+ * pools, all made here once so that children inherit them instead of faulting them in. */
+static void prepare_children(ymk_server *srv)
+{
+	(void)ymk__server_date(srv);
+	if (srv->pool_in.n == 0)
+		ymk__pool_put(&srv->pool_in, ymk__pool_get(&srv->pool_in));
+	if (srv->pool_out.n == 0)
+		ymk__pool_put(&srv->pool_out, ymk__pool_get(&srv->pool_out));
+}
+
 int ymk__fork_run(ymk_server *srv)
 {
 	struct children ch = {0};
 	int rc = children_reserve(&ch);
 	if (rc < 0)
 		return rc;
+	prepare_children(srv);
 
 	uint64_t accept_resume = 0; /* non-zero: out of fds, the listener rests until then */
 	while (!srv->stop_requested) {
@@ -167,9 +183,10 @@ int ymk__fork_run(ymk_server *srv)
 			}
 			int one = 1;
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+			(void)ymk__server_date(srv); /* current in the child's copy: no formatting there */
 			pid_t pid = fork();
 			if (pid == 0)
-				child_main(srv, &ch, fd, (struct sockaddr *)&peer, plen);
+				child_main(srv, fd, (struct sockaddr *)&peer, plen);
 			if (pid < 0) {
 				ymk__log(srv, YMK_LOG_ERROR, "fork: %s", ymk_strerror(-errno));
 				ymk__reject_busy(srv, fd);
