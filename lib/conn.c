@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define LINGER_MS 2000
@@ -517,6 +518,32 @@ static int send_some(struct ymk__conn *c, uint64_t now)
 {
 	if (c->segs)
 		return send_segments(c, now);
+	/* Head and a body in memory (a cached file, a bundle) leave together: one system call and
+	 * no copy of the body into out[]. */
+	while (c->ext_body && c->out_off < c->out_len) {
+		struct iovec iov[2] = {
+			{.iov_base = c->out + c->out_off, .iov_len = c->out_len - c->out_off},
+			{.iov_base = (void *)(c->ext_body + c->file_off), .iov_len = (size_t)(c->file_end - c->file_off)},
+		};
+		struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+		ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+		if (n > 0) {
+			size_t head = c->out_len - c->out_off;
+			if ((size_t)n <= head) {
+				c->out_off += (size_t)n;
+			} else {
+				c->out_off = c->out_len;
+				c->file_off += (uint64_t)n - head;
+			}
+			c->t_activity = now;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return 0;
+		} else {
+			return -1;
+		}
+	}
 	while (c->out_off < c->out_len) {
 		int more = (c->file_fd >= 0 || c->ext_body) && c->file_off < c->file_end;
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,

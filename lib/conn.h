@@ -125,9 +125,9 @@ struct ymk__conn {
 	unsigned ep_events; /* owned by the event loop: the interest registered with epoll */
 };
 
-/* The standard output buffer: a head plus the largest file the file cache keeps in memory, so a
- * cached file never makes the buffer grow. */
-#define YMK__OUT_STD (16384 + 4096)
+/* The standard output buffer: heads, error pages and small handler answers. Bodies of files and
+ * bundles are sent from where they are, never copied into it. */
+#define YMK__OUT_STD 4096
 
 /* Makes sure c->out exists (from the server's pool), with room for `more` bytes past out_len.
  * 0 or YMK_ENOMEM. */

@@ -482,18 +482,12 @@ static void respond_repr(struct ymk_request *r, const struct repr *rp)
 		(void)finish(c);
 		return;
 	}
+	/* A small cached file is sent from its bytes in memory, like a bundle: the head and the
+	 * body leave in one sendmsg(). The entry's reference keeps the bytes until then. */
 	const unsigned char *cached = rp->fentry ? ymk__fcache_data(rp->fentry) : NULL;
-	if (cached && n <= 1) {
-		/* A small cached file: its bytes join the head, and one send() carries both. */
-		put(c, cached + (n ? parts[0].first : 0), (size_t)len);
-		c->body_len = len;
-		release(c, rp);
-		(void)finish(c);
-		return;
-	}
-	c->file_fd = rp->fd;
 	c->fentry = rp->fentry;
-	c->ext_body = rp->fd < 0 ? rp->mem : NULL;
+	c->file_fd = cached ? -1 : rp->fd;
+	c->ext_body = cached ? cached : rp->fd < 0 ? rp->mem : NULL;
 	c->body_len = len;
 	if (n <= 1) {
 		c->file_start = c->file_off = n ? parts[0].first : 0;
