@@ -519,8 +519,8 @@ static int send_some(struct ymk__conn *c, uint64_t now)
 	if (c->segs)
 		return send_segments(c, now);
 	/* Head and a body in memory (a cached file, a bundle) leave together: one system call and
-	 * no copy of the body into out[]. */
-	while (c->ext_body && c->out_off < c->out_len) {
+	 * no copy of the body into out[]; after a partial write the head's iovec is simply empty. */
+	while (c->ext_body && (c->out_off < c->out_len || c->file_off < c->file_end)) {
 		struct iovec iov[2] = {
 			{.iov_base = c->out + c->out_off, .iov_len = c->out_len - c->out_off},
 			{.iov_base = (void *)(c->ext_body + c->file_off), .iov_len = (size_t)(c->file_end - c->file_off)},
@@ -545,24 +545,11 @@ static int send_some(struct ymk__conn *c, uint64_t now)
 		}
 	}
 	while (c->out_off < c->out_len) {
-		int more = (c->file_fd >= 0 || c->ext_body) && c->file_off < c->file_end;
+		int more = c->file_fd >= 0 && c->file_off < c->file_end; /* memory bodies went above */
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
 				 MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 		if (n > 0) {
 			c->out_off += (size_t)n;
-			c->t_activity = now;
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return 0;
-		} else {
-			return -1;
-		}
-	}
-	while (c->ext_body && c->file_off < c->file_end) {
-		ssize_t n = send(c->fd, c->ext_body + c->file_off, (size_t)(c->file_end - c->file_off), MSG_NOSIGNAL);
-		if (n > 0) {
-			c->file_off += (uint64_t)n;
 			c->t_activity = now;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
