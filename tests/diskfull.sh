@@ -8,6 +8,10 @@ if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null || ! command -v curl >
 	echo "SKIP: needs root, unshare and curl"
 	exit 77
 fi
+if ! "$build/examples/ymawky-serve" --help >/dev/null 2>&1; then
+	echo "SKIP: $build/examples/ymawky-serve does not run on this host (a cross build?)"
+	exit 77
+fi
 unshare -m --propagation private bash -s "$build" <<'INNER'
 set -u
 build=$1

@@ -8,6 +8,8 @@ pass=0
 fail() { echo "FAIL: $*"; exit 1; }
 ok() { pass=$((pass + 1)); }
 command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
+"$build/examples/ymawky-serve" --help >/dev/null 2>&1 ||
+	{ echo "SKIP: $build/examples/ymawky-serve does not run on this host (a cross build?)"; exit 77; }
 
 start() { # start PROGRAM ARGS...: runs it on a free port, sets $pid and $url
 	local log=$tmp/log.$RANDOM
