@@ -112,6 +112,17 @@ static void release_buffers(struct ymk__conn *c)
 	c->out_cap = 0;
 }
 
+void ymk__conn_drop_body(struct ymk__conn *c)
+{
+	if (c->fentry)
+		ymk__fcache_release(c->srv, c->fentry);
+	else if (c->file_fd >= 0)
+		close(c->file_fd);
+	c->fentry = NULL;
+	c->file_fd = -1;
+	c->ext_body = NULL;
+}
+
 static void pending_free(struct ymk__conn *c)
 {
 	struct ymk__pending *pd = c->pend;
@@ -134,14 +145,10 @@ void ymk__conn_close(struct ymk__conn *c)
 	pending_free(c); /* an upload cut short leaves nothing behind */
 	ymk__free(c->segs);
 	c->segs = NULL;
-	if (c->fentry)
-		ymk__fcache_release(c->srv, c->fentry);
-	else if (c->file_fd >= 0)
-		close(c->file_fd);
-	c->fentry = NULL;
+	ymk__conn_drop_body(c);
 	if (c->fd >= 0)
 		close(c->fd);
-	c->fd = c->file_fd = -1;
+	c->fd = -1;
 	release_buffers(c);
 }
 
@@ -576,13 +583,7 @@ static int send_some(struct ymk__conn *c, uint64_t now)
 static void finish_response(struct ymk__conn *c, uint64_t now)
 {
 	log_access(c, now);
-	if (c->fentry)
-		ymk__fcache_release(c->srv, c->fentry);
-	else if (c->file_fd >= 0)
-		close(c->file_fd);
-	c->fentry = NULL;
-	c->file_fd = -1;
-	c->ext_body = NULL;
+	ymk__conn_drop_body(c);
 	ymk__free(c->segs);
 	c->segs = NULL;
 	c->nsegs = c->seg_i = 0;

@@ -133,6 +133,10 @@ struct ymk__conn {
  * 0 or YMK_ENOMEM. */
 int ymk__conn_out_reserve(struct ymk__conn *c, size_t more);
 
+/* Lets go of the current response's body source: releases the file-cache entry or closes the
+ * file, and forgets a memory body. */
+void ymk__conn_drop_body(struct ymk__conn *c);
+
 /* Prepares a connection for an accepted, non-blocking socket (takes over fd).
  * Returns 0 or YMK_ENOMEM (fd is then still the caller's). */
 int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, int fd, const struct sockaddr *peer,

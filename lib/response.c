@@ -164,13 +164,7 @@ static int finish(struct ymk__conn *c)
 	c->out_len = c->out_off = c->out_head = 0;
 	c->body_len = 0;
 	c->keep_alive = 0;
-	if (c->fentry)
-		ymk__fcache_release(c->srv, c->fentry);
-	else if (c->file_fd >= 0)
-		close(c->file_fd);
-	c->fentry = NULL;
-	c->file_fd = -1;
-	c->ext_body = NULL;
+	ymk__conn_drop_body(c);
 	return YMK_ENOMEM;
 }
 
