@@ -147,4 +147,11 @@ void text_bytes(struct text *t, const void *data, size_t n);
 /* A whole file, NUL-terminated (NULL when it cannot be opened); free() it. */
 char *read_whole(const char *path, size_t *len);
 
+/* A test case with the given timeout (seconds); its tests are added with tcase_add_loop_test(..,
+ * 0, 2) so that each runs against both process models. */
+TCase *harness_case(const char *name, int timeout_s);
+
+/* Runs the suite with Check's environment settings; the exit status for main(). */
+int harness_run(Suite *s);
+
 #endif /* YMK_TEST_HARNESS_H */

@@ -1162,20 +1162,12 @@ END_TEST
  * The runner
  * ------------------------------------------------------------------------------------------- */
 
-static TCase *looped_case(const char *name)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, 30);
-	return tc;
-}
-
 static Suite *integration_suite(void)
 {
 	Suite *s = suite_create("integration");
 	TCase *tc;
 
-	tc = looped_case("static");
+	tc = harness_case("static", 30);
 	tcase_add_loop_test(tc, test_get_and_head, 0, 2);
 	tcase_add_loop_test(tc, test_index_and_redirects, 0, 2);
 	tcase_add_loop_test(tc, test_not_found, 0, 2);
@@ -1186,12 +1178,12 @@ static Suite *integration_suite(void)
 	tcase_add_loop_test(tc, test_range, 0, 2);
 	suite_add_tcase(s, tc);
 
-	tc = looped_case("errors");
+	tc = harness_case("errors", 30);
 	tcase_add_loop_test(tc, test_errors_close, 0, 2);
 	tcase_add_loop_test(tc, test_methods, 0, 2);
 	suite_add_tcase(s, tc);
 
-	tc = looped_case("connections");
+	tc = harness_case("connections", 30);
 	tcase_add_loop_test(tc, test_keepalive_and_pipelining, 0, 2);
 	tcase_add_loop_test(tc, test_connection_close_and_http10, 0, 2);
 	tcase_add_loop_test(tc, test_lenient_framing, 0, 2);
@@ -1199,13 +1191,13 @@ static Suite *integration_suite(void)
 	tcase_add_loop_test(tc, test_ipv6, 0, 2);
 	suite_add_tcase(s, tc);
 
-	tc = looped_case("timeouts");
+	tc = harness_case("timeouts", 30);
 	tcase_add_loop_test(tc, test_slowloris, 0, 2);
 	tcase_add_loop_test(tc, test_idle_connection_closed, 0, 2);
 	tcase_add_loop_test(tc, test_keepalive_idle, 0, 2);
 	suite_add_tcase(s, tc);
 
-	tc = looped_case("callbacks");
+	tc = harness_case("callbacks", 30);
 	tcase_add_loop_test(tc, test_handler, 0, 2);
 	tcase_add_loop_test(tc, test_access_log, 0, 2);
 	suite_add_tcase(s, tc);
@@ -1223,11 +1215,5 @@ static Suite *integration_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(integration_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return harness_run(integration_suite());
 }

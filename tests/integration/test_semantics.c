@@ -894,26 +894,18 @@ END_TEST
  * The runner
  * ------------------------------------------------------------------------------------------- */
 
-static TCase *looped_case(const char *name)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, 60);
-	return tc;
-}
-
 static Suite *semantics_suite(void)
 {
 	Suite *s = suite_create("semantics");
 	TCase *tc;
 
-	tc = looped_case("conditional");
+	tc = harness_case("conditional", 60);
 	tcase_add_loop_test(tc, test_conditionals, 0, 2);
 	tcase_add_loop_test(tc, test_multiple_ranges, 0, 2);
 	tcase_add_loop_test(tc, test_range_order, 0, 2);
 	suite_add_tcase(s, tc);
 
-	tc = looped_case("representations");
+	tc = harness_case("representations", 60);
 	tcase_add_loop_test(tc, test_precompressed, 0, 2);
 	tcase_add_loop_test(tc, test_listing, 0, 2);
 	tcase_add_loop_test(tc, test_error_pages, 0, 2);
@@ -923,11 +915,5 @@ static Suite *semantics_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(semantics_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return harness_run(semantics_suite());
 }

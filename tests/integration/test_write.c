@@ -1678,20 +1678,12 @@ END_TEST
  * The runner
  * ------------------------------------------------------------------------------------------- */
 
-static TCase *looped_case(const char *name)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, 60);
-	return tc;
-}
-
 static Suite *write_suite(void)
 {
 	Suite *s = suite_create("write");
 	TCase *tc;
 
-	tc = looped_case("put");
+	tc = harness_case("put", 60);
 	tcase_add_loop_test(tc, test_put_create_replace, 0, 2);
 	tcase_add_loop_test(tc, test_put_file_mode_config, 0, 2);
 	tcase_add_loop_test(tc, test_put_chunked, 0, 2);
@@ -1703,7 +1695,7 @@ static Suite *write_suite(void)
 	tcase_add_loop_test(tc, test_put_preconditions, 0, 2);
 	suite_add_tcase(s, tc);
 
-	tc = looped_case("safety");
+	tc = harness_case("safety", 60);
 	tcase_add_loop_test(tc, test_put_client_disconnects, 0, 2);
 	tcase_add_loop_test(tc, test_put_stalled_body, 0, 2);
 	tcase_add_loop_test(tc, test_upload_verdict, 0, 2);
@@ -1711,17 +1703,17 @@ static Suite *write_suite(void)
 	tcase_add_loop_test(tc, test_put_atomic_for_readers, 0, 2);
 	suite_add_tcase(s, tc);
 
-	tc = looped_case("policy");
+	tc = harness_case("policy", 60);
 	tcase_add_loop_test(tc, test_put_policy, 0, 2);
 	suite_add_tcase(s, tc);
 
-	tc = looped_case("delete-options");
+	tc = harness_case("delete-options", 60);
 	tcase_add_loop_test(tc, test_delete, 0, 2);
 	tcase_add_loop_test(tc, test_methods_not_enabled, 0, 2);
 	tcase_add_loop_test(tc, test_options, 0, 2);
 	suite_add_tcase(s, tc);
 
-	tc = looped_case("handler");
+	tc = harness_case("handler", 60);
 	tcase_add_loop_test(tc, test_handler_body, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
@@ -1729,11 +1721,5 @@ static Suite *write_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(write_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return harness_run(write_suite());
 }
