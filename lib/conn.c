@@ -493,15 +493,15 @@ static int send_segments(struct ymk__conn *c, uint64_t now)
 		long n;
 		if (sg->from_source && !c->ext_body) {
 			uint64_t off = sg->off + c->seg_done;
-			n = ymk__os_sendfile(c->fd, c->file_fd, &off, sg->len - c->seg_done);
+			n = ymk__os_sendfile(c->fd, c->file_fd, &off, sg->len - c->seg_done, 0);
 			if (n == 0)
 				return -1;
 		} else {
 			const char *base = sg->from_source ? (const char *)c->ext_body : c->out;
 			int more = c->seg_i + 1 < c->nsegs;
-			ssize_t w = send(c->fd, base + sg->off + c->seg_done, (size_t)(sg->len - c->seg_done),
-					 MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-			n = w < 0 ? (errno == EWOULDBLOCK ? -EAGAIN : -errno) : (long)w;
+			struct iovec iov = {.iov_base = (char *)base + sg->off + c->seg_done,
+					    .iov_len = (size_t)(sg->len - c->seg_done)};
+			n = ymk__os_sendv(c->fd, &iov, 1, more);
 		}
 		if (n == -EINTR)
 			continue;
@@ -532,8 +532,7 @@ static int send_some(struct ymk__conn *c, uint64_t now)
 			{.iov_base = c->out + c->out_off, .iov_len = c->out_len - c->out_off},
 			{.iov_base = (void *)(c->ext_body + c->file_off), .iov_len = (size_t)(c->file_end - c->file_off)},
 		};
-		struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
-		ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+		long n = ymk__os_sendv(c->fd, iov, 2, 0);
 		if (n > 0) {
 			size_t head = c->out_len - c->out_off;
 			if ((size_t)n <= head) {
@@ -543,9 +542,9 @@ static int send_some(struct ymk__conn *c, uint64_t now)
 				c->file_off += (uint64_t)n - head;
 			}
 			c->t_activity = now;
-		} else if (n < 0 && errno == EINTR) {
+		} else if (n == -EINTR) {
 			continue;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		} else if (n == -EAGAIN) {
 			return 0;
 		} else {
 			return -1;
@@ -553,21 +552,21 @@ static int send_some(struct ymk__conn *c, uint64_t now)
 	}
 	while (c->out_off < c->out_len) {
 		int more = c->file_fd >= 0 && c->file_off < c->file_end; /* memory bodies went above */
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+		struct iovec iov = {.iov_base = c->out + c->out_off, .iov_len = c->out_len - c->out_off};
+		long n = ymk__os_sendv(c->fd, &iov, 1, more);
 		if (n > 0) {
 			c->out_off += (size_t)n;
 			c->t_activity = now;
-		} else if (n < 0 && errno == EINTR) {
+		} else if (n == -EINTR) {
 			continue;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		} else if (n == -EAGAIN) {
 			return 0;
 		} else {
 			return -1;
 		}
 	}
 	while (c->file_fd >= 0 && c->file_off < c->file_end) {
-		long n = ymk__os_sendfile(c->fd, c->file_fd, &c->file_off, c->file_end - c->file_off);
+		long n = ymk__os_sendfile(c->fd, c->file_fd, &c->file_off, c->file_end - c->file_off, 0);
 		if (n > 0)
 			c->t_activity = now;
 		else if (n == -EINTR)
@@ -652,12 +651,13 @@ enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 		}
 		case YMK__ST_SEND_CONTINUE: {
 			while (c->out_off < c->out_len) {
-				ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+				struct iovec iov = {.iov_base = c->out + c->out_off, .iov_len = c->out_len - c->out_off};
+				long n = ymk__os_sendv(c->fd, &iov, 1, 0);
 				if (n > 0) {
 					c->out_off += (size_t)n;
-				} else if (n < 0 && errno == EINTR) {
+				} else if (n == -EINTR) {
 					continue;
-				} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				} else if (n == -EAGAIN) {
 					return YMK__WANT_WRITE;
 				} else {
 					return YMK__WANT_CLOSE;

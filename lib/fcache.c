@@ -57,8 +57,7 @@ static void entry_kill(struct ymk__fentry *e)
 static int same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+	       ymk__os_mtime_ns(a) == ymk__os_mtime_ns(b) && ymk__os_ctime_ns(a) == ymk__os_ctime_ns(b);
 }
 
 static struct ymk__fcache *cache_of(ymk_server *srv)

@@ -165,14 +165,13 @@ int ymk__fork_run(ymk_server *srv)
 		for (;;) {
 			struct sockaddr_storage peer;
 			socklen_t plen = sizeof peer;
-			int fd = accept4(srv->listen_fd, (struct sockaddr *)&peer, &plen,
-					 SOCK_NONBLOCK | SOCK_CLOEXEC);
+			int fd = ymk__os_accept(srv->listen_fd, (struct sockaddr *)&peer, &plen);
 			if (fd < 0) {
-				if (errno == EINTR || errno == ECONNABORTED)
+				if (fd == -EINTR || fd == -ECONNABORTED)
 					continue;
-				if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				if (fd != -EAGAIN) {
 					ymk__log(srv, YMK_LOG_WARN, "accept: %s; pausing new connections",
-						 ymk_strerror(-errno));
+						 ymk_strerror(fd));
 					accept_resume = ymk__os_now_ms() + 100;
 				}
 				break;

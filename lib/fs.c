@@ -125,27 +125,16 @@ static void reserved_name(char *out, size_t cap)
 	snprintf(out, cap, ".ymk-upload-%ld-%u-%lx", (long)getpid(), ++counter, (unsigned long)ts.tv_nsec);
 }
 
-/* An O_TMPFILE file can only be given a name through linkat(AT_EMPTY_PATH), which needs
- * CAP_DAC_READ_SEARCH, or through /proc/self/fd: without either, use named temporary files from
- * the start rather than fail at the end of an upload. */
-static int unnamed_tmpfiles_usable(void)
-{
-	static int usable = -1;
-	if (usable < 0)
-		usable = access("/proc/self/fd", X_OK) == 0;
-	return usable;
-}
-
 int ymk__fs_tmp_create(int dirfd, unsigned mode, struct ymk__tmpfile *t)
 {
 	t->name[0] = '\0';
 	t->fd = -1;
-	errno = EOPNOTSUPP;
-	if (unnamed_tmpfiles_usable())
-		t->fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (t->fd < 0) {
-		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOENT)
-			return -errno;
+	int fd = ymk__os_tmpfile(dirfd);
+	if (fd >= 0) {
+		t->fd = fd;
+	} else {
+		if (fd != -EOPNOTSUPP)
+			return fd;
 		for (int tries = 0; t->fd < 0 && tries < 8; tries++) {
 			reserved_name(t->name, sizeof t->name);
 			t->fd = openat(dirfd, t->name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -168,7 +157,7 @@ int ymk__fs_tmp_create(int dirfd, unsigned mode, struct ymk__tmpfile *t)
 
 int ymk__fs_tmp_sync(struct ymk__tmpfile *t)
 {
-	return fdatasync(t->fd) < 0 ? -errno : 0;
+	return ymk__os_datasync(t->fd);
 }
 
 void ymk__fs_tmp_discard(int dirfd, struct ymk__tmpfile *t)
@@ -181,19 +170,6 @@ void ymk__fs_tmp_discard(int dirfd, struct ymk__tmpfile *t)
 	t->name[0] = '\0';
 }
 
-/* Gives an O_TMPFILE file the name `name`. AT_EMPTY_PATH needs a capability; the /proc form
- * works for everyone where /proc is mounted. */
-static int link_tmpfile(int fd, int dirfd, const char *name)
-{
-	if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
-		return 0;
-	if (errno != ENOENT && errno != EPERM && errno != EINVAL)
-		return -errno;
-	char proc[64];
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-	return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0 ? 0 : -errno;
-}
-
 int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int create_only,
 		       int *replaced)
 {
@@ -201,7 +177,7 @@ int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int 
 	*replaced = 0;
 	if (!t->name[0]) {
 		/* Unnamed: linking to the final name creates it only if it does not exist. */
-		err = link_tmpfile(t->fd, dirfd, base);
+		err = ymk__os_tmpfile_link(t->fd, dirfd, base);
 		if (err == 0)
 			goto done;
 		if (err != -EEXIST || create_only)
@@ -209,7 +185,7 @@ int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int 
 		/* It exists: give the file a reserved name, then rename over the old one. */
 		for (int tries = 0; tries < 8; tries++) {
 			reserved_name(t->name, sizeof t->name);
-			err = link_tmpfile(t->fd, dirfd, t->name);
+			err = ymk__os_tmpfile_link(t->fd, dirfd, t->name);
 			if (err != -EEXIST)
 				break;
 		}
@@ -303,8 +279,8 @@ int ymk__fs_list(int dirfd, struct ymk__dirent **entries, size_t *n, char **pool
 			names = np;
 		}
 		memcpy(names + pool_len, de->d_name, len);
-		/* Offsets for now: the pool may still move. */
-		e[*n] = (struct ymk__dirent){.name = (const char *)(uintptr_t)pool_len,
+		/* The name is set once the pool stops moving: the names lie in the pool in entry order. */
+		e[*n] = (struct ymk__dirent){.name = NULL,
 					     .is_dir = S_ISDIR(st.st_mode),
 					     .size = (uint64_t)st.st_size,
 					     .mtime = st.st_mtime};
@@ -318,8 +294,11 @@ int ymk__fs_list(int dirfd, struct ymk__dirent **entries, size_t *n, char **pool
 		*n = 0;
 		return err;
 	}
-	for (size_t i = 0; i < *n; i++)
-		e[i].name = names + (uintptr_t)e[i].name;
+	const char *at = names;
+	for (size_t i = 0; i < *n; i++) {
+		e[i].name = at;
+		at += strlen(at) + 1;
+	}
 	*entries = e;
 	*pool = names;
 	return 0;

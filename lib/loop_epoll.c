@@ -126,13 +126,13 @@ static void accept_all(struct ymk__loop *lp)
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof peer;
-		int fd = accept4(srv->listen_fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = ymk__os_accept(srv->listen_fd, (struct sockaddr *)&peer, &plen);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			if (fd == -EINTR || fd == -ECONNABORTED)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (fd == -EAGAIN)
 				return;
-			ymk__log(srv, YMK_LOG_WARN, "accept: %s; pausing new connections", ymk_strerror(-errno));
+			ymk__log(srv, YMK_LOG_WARN, "accept: %s; pausing new connections", ymk_strerror(fd));
 			if (epoll_ctl(lp->ep, EPOLL_CTL_DEL, srv->listen_fd, NULL) == 0)
 				lp->accept_resume = ymk__os_now_ms() + ACCEPT_PAUSE_MS;
 			return;

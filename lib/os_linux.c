@@ -1,11 +1,14 @@
-/* os_linux.c: Linux versions of the calls in os.h (openat2, sendfile, pidfd_open). */
+/* os_linux.c: the Linux versions of the calls in os.h: openat2, renameat2, O_TMPFILE, sendfile,
+ * accept4, pipe2, MSG_NOSIGNAL | MSG_MORE and pidfds. */
 #include "os.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,8 +54,93 @@ int ymk__os_rename_noreplace(int dirfd, const char *old, const char *new_name)
 #endif
 }
 
-long ymk__os_sendfile(int out_fd, int in_fd, uint64_t *offset, uint64_t count)
+/* An O_TMPFILE file can only be given a name through linkat(AT_EMPTY_PATH), which needs
+ * CAP_DAC_READ_SEARCH, or through /proc/self/fd: without either, named temporary files are used
+ * from the start rather than failing at the end of an upload. */
+static int unnamed_tmpfiles_usable(void)
 {
+	static int usable = -1;
+	if (usable < 0)
+		usable = access("/proc/self/fd", X_OK) == 0;
+	return usable;
+}
+
+int ymk__os_tmpfile(int dirfd)
+{
+	if (!unnamed_tmpfiles_usable())
+		return -EOPNOTSUPP;
+	int fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	/* The file system (or an old kernel) has no O_TMPFILE. */
+	if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL || errno == ENOENT)
+		return -EOPNOTSUPP;
+	return -errno;
+}
+
+int ymk__os_tmpfile_link(int fd, int dirfd, const char *name)
+{
+	if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM && errno != EINVAL)
+		return -errno;
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0 ? 0 : -errno;
+}
+
+int ymk__os_datasync(int fd)
+{
+	return fdatasync(fd) < 0 ? -errno : 0;
+}
+
+int64_t ymk__os_mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+int64_t ymk__os_ctime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+int ymk__os_socket(int family, int type)
+{
+	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+int ymk__os_accept(int lfd, struct sockaddr *peer, socklen_t *peer_len)
+{
+	int fd = accept4(lfd, peer, peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+}
+
+int ymk__os_pipe(int fds[2])
+{
+	return pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0 ? -errno : 0;
+}
+
+long ymk__os_sendv(int fd, const struct iovec *iov, int iovcnt, int more)
+{
+	ssize_t n;
+	int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
+	if (iovcnt == 1) {
+		n = send(fd, iov[0].iov_base, iov[0].iov_len, flags);
+	} else {
+		struct msghdr msg = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
+		n = sendmsg(fd, &msg, flags);
+	}
+	if (n >= 0)
+		return (long)n;
+	return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+}
+
+long ymk__os_sendfile(int out_fd, int in_fd, uint64_t *offset, uint64_t count, int more)
+{
+	(void)more; /* the socket is not corked: sendfile pushes what it has */
 	off_t off = (off_t)*offset;
 	if (count > (1u << 30))
 		count = 1u << 30;

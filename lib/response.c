@@ -11,6 +11,7 @@
 #include "fcache.h"
 #include "fs.h"
 #include "mime.h"
+#include "os.h"
 #include "range.h"
 
 #include <stdio.h>
@@ -243,7 +244,7 @@ size_t ymk__etag(const struct stat *st, char *out)
 	/* A strong validator that changes whenever the file is replaced (inode) or rewritten
 	 * (size, nanosecond mtime). */
 	size_t e = 0;
-	uint64_t mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+	uint64_t mtime_ns = (uint64_t)ymk__os_mtime_ns(st);
 	out[e++] = '"';
 	e += fmt_u64(out + e, (uint64_t)st->st_ino, 16);
 	out[e++] = '-';

@@ -5,6 +5,7 @@
 #include "fcache.h"
 #include "fs.h"
 #include "internal.h"
+#include "os.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -124,9 +125,10 @@ int ymk__set_nonblock(int fd)
 void ymk__reject_busy(ymk_server *srv, int fd)
 {
 	char sink[4096];
-	(void)send(fd, srv->busy, srv->busy_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	struct iovec iov = {.iov_base = srv->busy, .iov_len = srv->busy_len};
+	(void)ymk__os_sendv(fd, &iov, 1, 0);
 	(void)shutdown(fd, SHUT_WR);
-	(void)recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+	(void)recv(fd, sink, sizeof sink, 0); /* the socket is non-blocking */
 	close(fd);
 }
 
@@ -158,9 +160,9 @@ int ymk__listen_open(ymk_server *srv, int reuseport)
 {
 	struct sockaddr_storage ss = srv->s.listen_addr;
 	const struct sockaddr *sa = (const struct sockaddr *)&ss;
-	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = ymk__os_socket(sa->sa_family, SOCK_STREAM);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int one = 1, v6only = 1;
 	if (sa->sa_family == AF_UNIX) {
 		/* Replace a stale socket left by an earlier run, never any other kind of file. */
@@ -168,7 +170,7 @@ int ymk__listen_open(ymk_server *srv, int reuseport)
 		const char *path = ((const struct sockaddr_un *)sa)->sun_path;
 		if (lstat(path, &st) == 0) {
 			/* Only a socket nobody listens on is stale: a refused connect proves it. */
-			int probe = S_ISSOCK(st.st_mode) ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
+			int probe = S_ISSOCK(st.st_mode) ? ymk__os_socket(AF_UNIX, SOCK_STREAM) : -1;
 			int stale = probe >= 0 && connect(probe, sa, srv->s.listen_len) < 0 && errno == ECONNREFUSED;
 			if (probe >= 0)
 				close(probe);
@@ -278,10 +280,8 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 		}
 		srv->error_fd = err;
 	}
-	if (pipe2(srv->wake_fd, O_NONBLOCK | O_CLOEXEC) < 0) {
-		err = -errno;
+	if ((err = ymk__os_pipe(srv->wake_fd)) < 0)
 		goto fail;
-	}
 	if (cfg->s.listen_fd >= 0)
 		err = adopt_listener(srv, cfg->s.listen_fd);
 	else

@@ -39,7 +39,7 @@ static void worker_main(ymk_server *srv)
 	ymk__loop_free(srv);
 	close(srv->wake_fd[0]);
 	close(srv->wake_fd[1]);
-	if (pipe2(srv->wake_fd, O_NONBLOCK | O_CLOEXEC) < 0)
+	if (ymk__os_pipe(srv->wake_fd) < 0)
 		_exit(1);
 	srv->stop_requested = 0;
 	if (srv->s.listen_fd < 0 && srv->s.listen_addr.ss_family != AF_UNIX) {
