@@ -8,6 +8,9 @@
  * the embedder runs twice. A crash in a handler costs one connection. */
 #include "alloc.h"
 #include "conn.h"
+#include "listen.h"
+#include "log.h"
+#include "models.h"
 #include "os.h"
 
 #include <errno.h>
@@ -116,7 +119,7 @@ static void child_main(ymk_server *srv, int fd, const struct sockaddr *peer, soc
  * pools, all made here once so that children inherit them instead of faulting them in. */
 static void prepare_children(ymk_server *srv)
 {
-	(void)ymk__server_date(srv);
+	(void)ymk__date_now(&srv->dates);
 	if (srv->pool_in.n == 0)
 		ymk__pool_put(&srv->pool_in, ymk__pool_get(&srv->pool_in));
 	if (srv->pool_out.n == 0)
@@ -170,25 +173,25 @@ int ymk__fork_run(ymk_server *srv)
 				if (fd == -EINTR || fd == -ECONNABORTED)
 					continue;
 				if (fd != -EAGAIN) {
-					ymk__log(srv, YMK_LOG_WARN, "accept: %s; pausing new connections",
+					ymk__log(&srv->s, YMK_LOG_WARN, "accept: %s; pausing new connections",
 						 ymk_strerror(fd));
 					accept_resume = ymk__os_now_ms() + 100;
 				}
 				break;
 			}
 			if (ch.n >= srv->s.max_connections || children_reserve(&ch) < 0) {
-				ymk__reject_busy(srv, fd);
+				ymk__listen_reject(srv, fd);
 				continue;
 			}
 			int one = 1;
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-			(void)ymk__server_date(srv); /* current in the child's copy: no formatting there */
+			(void)ymk__date_now(&srv->dates); /* current in the child's copy: no formatting there */
 			pid_t pid = fork();
 			if (pid == 0)
 				child_main(srv, fd, (struct sockaddr *)&peer, plen);
 			if (pid < 0) {
-				ymk__log(srv, YMK_LOG_ERROR, "fork: %s", ymk_strerror(-errno));
-				ymk__reject_busy(srv, fd);
+				ymk__log(&srv->s, YMK_LOG_ERROR, "fork: %s", ymk_strerror(-errno));
+				ymk__listen_reject(srv, fd);
 				continue;
 			}
 			close(fd);

@@ -4,6 +4,7 @@
 #define YMK_INTERNAL_H
 
 #include "alloc.h"
+#include "httpdate.h"
 #include "ymawky.h"
 
 #include <signal.h>
@@ -81,52 +82,13 @@ struct ymk_server {
 	char *scratch;
 	size_t scratch_len;
 
-	/* Cached Date header value, refreshed when the second changes, and the last Last-Modified
-	 * formatted (most answers in a row are for the same few files). */
-	time_t date_sec;
-	char date[32];
-	time_t lastmod_sec;
-	char lastmod[32];
+	/* The Date of this second and the last Last-Modified formatted (most answers in a row are
+	 * for the same few files), per process. */
+	struct ymk__datecache dates;
 
 	/* The 503 answer sent past the cap, prebuilt so the accept path never formats anything. */
 	char busy[512];
 	size_t busy_len;
 };
-
-/* Logs through the embedder's callback, if any (printf-like; truncated to one line). */
-void ymk__log(const ymk_server *srv, enum ymk_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* The current Date value (IMF-fixdate), cached per second. */
-const char *ymk__server_date(ymk_server *srv);
-
-/* t as an IMF-fixdate, through a one-entry cache; valid until the next call. */
-const char *ymk__server_lastmod(ymk_server *srv, time_t t);
-
-/* Writes t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", 29 bytes + NUL) without locale. */
-void ymk__http_date(time_t t, char out[32]);
-
-/* The two models (loop_epoll.c, fork.c). Each run returns 0 when stopped, or a negative code. */
-int ymk__loop_new(ymk_server *srv);
-void ymk__loop_free(ymk_server *srv);
-int ymk__loop_run(ymk_server *srv);
-int ymk__loop_fd(const ymk_server *srv);
-int ymk__loop_timeout(const ymk_server *srv);
-int ymk__loop_process(ymk_server *srv, int timeout);
-int ymk__fork_run(ymk_server *srv);
-
-/* Accept-path helper shared by both models: sends the prebuilt 503 without blocking, drains what
- * the client already sent (so the close does not turn into a reset that eats the 503), closes. */
-void ymk__reject_busy(ymk_server *srv, int fd);
-
-/* Opens a listening socket for the configured address (SO_REUSEPORT when reuseport), sets
- * srv->port; returns the fd or -errno. */
-int ymk__listen_open(ymk_server *srv, int reuseport);
-
-/* Event model with workers: forks them, serves, stops and reaps them (workers.c). */
-int ymk__workers_run(ymk_server *srv);
-
-/* Makes fd non-blocking; 0 or -errno. */
-int ymk__set_nonblock(int fd);
 
 #endif

@@ -7,6 +7,9 @@
  * the next one and expiring costs O(log n). */
 #include "alloc.h"
 #include "conn.h"
+#include "listen.h"
+#include "log.h"
+#include "models.h"
 #include "os.h"
 
 #include <errno.h>
@@ -132,20 +135,20 @@ static void accept_all(struct ymk__loop *lp)
 				continue;
 			if (fd == -EAGAIN)
 				return;
-			ymk__log(srv, YMK_LOG_WARN, "accept: %s; pausing new connections", ymk_strerror(fd));
+			ymk__log(&srv->s, YMK_LOG_WARN, "accept: %s; pausing new connections", ymk_strerror(fd));
 			if (epoll_ctl(lp->ep, EPOLL_CTL_DEL, srv->listen_fd, NULL) == 0)
 				lp->accept_resume = ymk__os_now_ms() + ACCEPT_PAUSE_MS;
 			return;
 		}
 		if (lp->timers.n >= srv->s.max_connections) {
-			ymk__reject_busy(srv, fd);
+			ymk__listen_reject(srv, fd);
 			continue;
 		}
 		uint64_t now = ymk__os_now_ms();
 		struct ymk__conn *c = ymk__malloc(sizeof *c);
 		if (!c || ymk__conn_init(c, srv, fd, (struct sockaddr *)&peer, plen, now) < 0) {
 			ymk__free(c);
-			ymk__reject_busy(srv, fd);
+			ymk__listen_reject(srv, fd);
 			continue;
 		}
 		int one = 1;

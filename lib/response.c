@@ -10,6 +10,7 @@
 #include "cond.h"
 #include "fcache.h"
 #include "fs.h"
+#include "log.h"
 #include "mime.h"
 #include "os.h"
 #include "range.h"
@@ -136,7 +137,7 @@ static void head_begin(struct ymk__conn *c, int status)
 	put(c, line, 13);
 	puts_(c, ymk__status_reason(status));
 	PUT_LIT(c, "\r\nDate: ");
-	puts_(c, ymk__server_date(c->srv));
+	puts_(c, ymk__date_now(&c->srv->dates));
 	PUT_LIT(c, "\r\n");
 }
 
@@ -161,7 +162,7 @@ static int finish(struct ymk__conn *c)
 {
 	if (!c->oom)
 		return 0;
-	ymk__log(c->srv, YMK_LOG_ERROR, "out of memory while building a %d response", c->status);
+	ymk__log(&c->srv->s, YMK_LOG_ERROR, "out of memory while building a %d response", c->status);
 	c->out_len = c->out_off = c->out_head = 0;
 	c->body_len = 0;
 	c->keep_alive = 0;
@@ -418,7 +419,7 @@ static void release(struct ymk__conn *c, const struct repr *rp)
 static void respond_repr(struct ymk_request *r, const struct repr *rp)
 {
 	struct ymk__conn *c = r->conn;
-	const char *lastmod = ymk__server_lastmod(c->srv, rp->mtime);
+	const char *lastmod = ymk__date_lastmod(&c->srv->dates, rp->mtime);
 
 	struct ymk__validators v = {.exists = 1, .etag = rp->etag, .etag_len = rp->etag_len, .mtime = rp->mtime};
 	struct ymk__preconditions pc;

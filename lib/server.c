@@ -1,10 +1,13 @@
-/* server.c: the server handle's lifecycle, the listener, and what both process models share
- * (the stop pipe, the Date cache, the prebuilt 503, diagnostics). */
+/* server.c: the server handle's lifecycle: it validates and copies the settings, opens the root
+ * and the listener, and hands the work to the configured process model. Nothing below calls back
+ * into this file. */
 #include "alloc.h"
 #include "conn.h"
 #include "fcache.h"
 #include "fs.h"
 #include "internal.h"
+#include "listen.h"
+#include "models.h"
 #include "os.h"
 
 #include <errno.h>
@@ -17,209 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-const char *ymk_version(void)
-{
-	return "0.1.0";
-}
-
-const char *ymk_strerror(int err)
-{
-	switch (err) {
-	case YMK_OK: return "success";
-	case YMK_EINVAL: return "invalid argument";
-	case YMK_ENOMEM: return "out of memory";
-	case YMK_ESTATE: return "not allowed in the current state";
-	case YMK_EADDRESS: return "listen address cannot be parsed";
-	case YMK_ENOROOT: return "no document root and no handler configured";
-	case YMK_ENOTDIR: return "document root is not a directory";
-	case YMK_ERESPONDED: return "request already answered";
-	}
-	if (err < 0 && err > -4096) {
-		/* strerror() is not thread-safe in every libc; the names we hand out are static. */
-		switch (-err) {
-		case ENOENT: return "no such file or directory";
-		case EACCES: return "permission denied";
-		case EADDRINUSE: return "address already in use";
-		case EADDRNOTAVAIL: return "address not available";
-		case EAFNOSUPPORT: return "address family not supported";
-		case EMFILE: return "too many open files";
-		case ENFILE: return "too many open files in system";
-		case ENOMEM: return "out of memory";
-		case ENOTDIR: return "not a directory";
-		case EINVAL: return "invalid argument";
-		case EPERM: return "operation not permitted";
-		case ELOOP: return "symbolic link refused";
-		case EAGAIN: return "resource temporarily unavailable";
-		case EINTR: return "interrupted";
-		default: return "system error";
-		}
-	}
-	return "unknown error";
-}
-
-void ymk__log(const ymk_server *srv, enum ymk_log_level level, const char *fmt, ...)
-{
-	if (!srv->s.log)
-		return;
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	srv->s.log(level, msg, srv->s.log_user);
-}
-
-void ymk__http_date(time_t t, char out[32])
-{
-	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	struct tm tm;
-	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
-		memcpy(out, "Thu, 01 Jan 1970 00:00:00 GMT", 30);
-		return;
-	}
-	int y = tm.tm_year + 1900;
-	char *p = out;
-	memcpy(p, days[tm.tm_wday], 3), p += 3;
-	*p++ = ',', *p++ = ' ';
-	*p++ = (char)('0' + tm.tm_mday / 10), *p++ = (char)('0' + tm.tm_mday % 10), *p++ = ' ';
-	memcpy(p, months[tm.tm_mon], 3), p += 3;
-	*p++ = ' ';
-	*p++ = (char)('0' + y / 1000), *p++ = (char)('0' + y / 100 % 10);
-	*p++ = (char)('0' + y / 10 % 10), *p++ = (char)('0' + y % 10), *p++ = ' ';
-	*p++ = (char)('0' + tm.tm_hour / 10), *p++ = (char)('0' + tm.tm_hour % 10), *p++ = ':';
-	*p++ = (char)('0' + tm.tm_min / 10), *p++ = (char)('0' + tm.tm_min % 10), *p++ = ':';
-	*p++ = (char)('0' + tm.tm_sec / 10), *p++ = (char)('0' + tm.tm_sec % 10);
-	memcpy(p, " GMT", 5);
-}
-
-const char *ymk__server_date(ymk_server *srv)
-{
-	time_t now = time(NULL);
-	if (now != srv->date_sec) {
-		srv->date_sec = now;
-		ymk__http_date(now, srv->date);
-	}
-	return srv->date;
-}
-
-const char *ymk__server_lastmod(ymk_server *srv, time_t t)
-{
-	if (t != srv->lastmod_sec || !srv->lastmod[0]) {
-		srv->lastmod_sec = t;
-		ymk__http_date(t, srv->lastmod);
-	}
-	return srv->lastmod;
-}
-
-int ymk__set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	return 0;
-}
-
-void ymk__reject_busy(ymk_server *srv, int fd)
-{
-	char sink[4096];
-	struct iovec iov = {.iov_base = srv->busy, .iov_len = srv->busy_len};
-	(void)ymk__os_sendv(fd, &iov, 1, 0);
-	(void)shutdown(fd, SHUT_WR);
-	(void)recv(fd, sink, sizeof sink, 0); /* the socket is non-blocking */
-	close(fd);
-}
-
-static void build_busy(ymk_server *srv)
-{
-	static const char body[] = "<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title>"
-				   "</head><body><h1>503 Service Unavailable</h1></body></html>\n";
-	int n = snprintf(srv->busy, sizeof srv->busy,
-			 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html; charset=utf-8\r\n"
-			 "Content-Length: %zu\r\nRetry-After: %d\r\nConnection: close\r\n\r\n%s",
-			 sizeof body - 1, YMK_DEFAULT_RETRY_AFTER_S, body);
-	srv->busy_len = n > 0 && (size_t)n < sizeof srv->busy ? (size_t)n : 0;
-}
-
-static void note_port(ymk_server *srv, int fd)
-{
-	struct sockaddr_storage bound;
-	socklen_t blen = sizeof bound;
-	srv->port = 0;
-	if (getsockname(fd, (struct sockaddr *)&bound, &blen) < 0)
-		return;
-	if (bound.ss_family == AF_INET6)
-		srv->port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
-	else if (bound.ss_family == AF_INET)
-		srv->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
-}
-
-int ymk__listen_open(ymk_server *srv, int reuseport)
-{
-	struct sockaddr_storage ss = srv->s.listen_addr;
-	const struct sockaddr *sa = (const struct sockaddr *)&ss;
-	int fd = ymk__os_socket(sa->sa_family, SOCK_STREAM);
-	if (fd < 0)
-		return fd;
-	int one = 1, v6only = 1;
-	if (sa->sa_family == AF_UNIX) {
-		/* Replace a stale socket left by an earlier run, never any other kind of file. */
-		struct stat st;
-		const char *path = ((const struct sockaddr_un *)sa)->sun_path;
-		if (lstat(path, &st) == 0) {
-			/* Only a socket nobody listens on is stale: a refused connect proves it. */
-			int probe = S_ISSOCK(st.st_mode) ? ymk__os_socket(AF_UNIX, SOCK_STREAM) : -1;
-			int stale = probe >= 0 && connect(probe, sa, srv->s.listen_len) < 0 && errno == ECONNREFUSED;
-			if (probe >= 0)
-				close(probe);
-			if (!stale) {
-				close(fd);
-				return -EADDRINUSE;
-			}
-			(void)unlink(path);
-		}
-	} else {
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (reuseport)
-			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-	}
-	if (sa->sa_family == AF_INET6) {
-		/* "[::]" means every address, IPv4 ones included; a specific address means itself. */
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-		v6only = !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
-		if (srv->port) /* a worker binds the port the first socket got */
-			((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)srv->port);
-	} else if (sa->sa_family == AF_INET && srv->port) {
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)srv->port);
-	}
-	if (bind(fd, sa, srv->s.listen_len) < 0 || listen(fd, 1024) < 0) {
-		int err = -errno;
-		close(fd);
-		return err;
-	}
-	note_port(srv, fd);
-	return fd;
-}
-
-/* Takes over a listening socket handed in by the embedder. */
-static int adopt_listener(ymk_server *srv, int fd)
-{
-	int type = 0, listening = 0;
-	socklen_t len = sizeof type;
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-		return -errno;
-	len = sizeof listening;
-	if (type != SOCK_STREAM || getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
-		return YMK_EINVAL;
-	int fl = fcntl(fd, F_GETFD);
-	if (ymk__set_nonblock(fd) < 0 || fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
-		return -errno;
-	note_port(srv, fd);
-	return fd;
-}
 
 int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 {
@@ -283,7 +83,7 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 	if ((err = ymk__os_pipe(srv->wake_fd)) < 0)
 		goto fail;
 	if (cfg->s.listen_fd >= 0)
-		err = adopt_listener(srv, cfg->s.listen_fd);
+		err = ymk__listen_adopt(srv, cfg->s.listen_fd);
 	else
 		err = ymk__listen_open(srv, srv->s.model == YMK_MODEL_EVENT && srv->s.workers > 1);
 	if (err < 0) {
@@ -295,7 +95,7 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 	srv->owns_socket_file = cfg->s.listen_fd < 0 && srv->s.listen_addr.ss_family == AF_UNIX;
 	if (srv->s.model == YMK_MODEL_EVENT && (err = ymk__loop_new(srv)) < 0)
 		goto fail;
-	build_busy(srv);
+	ymk__listen_busy_init(srv);
 	/* The pools' slot arrays now, so that giving a buffer back never allocates. */
 	srv->pool_in = (struct ymk__pool){.cap = 64, .size = srv->s.max_header_bytes + 4096};
 	srv->pool_out = (struct ymk__pool){.cap = 64, .size = YMK__OUT_STD};

@@ -5,6 +5,9 @@
  * socket. Each worker has its own wake pipe and loop, a SIGTERM handler that stops its loop, and
  * leaves with _exit() so none of the embedder's exit handlers run in it. */
 #include "internal.h"
+#include "listen.h"
+#include "log.h"
+#include "models.h"
 
 #include "alloc.h"
 #include "os.h"
@@ -45,7 +48,7 @@ static void worker_main(ymk_server *srv)
 	if (srv->s.listen_fd < 0 && srv->s.listen_addr.ss_family != AF_UNIX) {
 		int fd = ymk__listen_open(srv, 1);
 		if (fd < 0) {
-			ymk__log(srv, YMK_LOG_ERROR, "worker %ld: listen: %s", (long)getpid(), ymk_strerror(fd));
+			ymk__log(&srv->s, YMK_LOG_ERROR, "worker %ld: listen: %s", (long)getpid(), ymk_strerror(fd));
 			_exit(1);
 		}
 		close(srv->listen_fd);
@@ -82,7 +85,7 @@ int ymk__workers_run(ymk_server *srv)
 			worker_main(srv);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (pid < 0) {
-			ymk__log(srv, YMK_LOG_ERROR, "fork of worker: %s", ymk_strerror(-errno));
+			ymk__log(&srv->s, YMK_LOG_ERROR, "fork of worker: %s", ymk_strerror(-errno));
 			break;
 		}
 		pids[started] = pid;

@@ -1,0 +1,37 @@
+/* listen.h: the listening socket and what happens at its door, shared by every process model:
+ * opening or adopting the listener, accepting, and the prebuilt 503 sent past the cap. */
+#ifndef YMK_LISTEN_H
+#define YMK_LISTEN_H
+
+#include "internal.h"
+
+#include <sys/socket.h>
+
+/* Opens a listening socket for the configured address (SO_REUSEPORT when reuseport; a worker
+ * binds the port the first socket got) and sets srv->port. Returns the fd or -errno. */
+int ymk__listen_open(ymk_server *srv, int reuseport);
+
+/* Takes over a bound, listening stream socket handed in by the embedder: makes it non-blocking
+ * and close-on-exec and sets srv->port. Returns fd, YMK_EINVAL (not a listening stream socket)
+ * or -errno. */
+int ymk__listen_adopt(ymk_server *srv, int fd);
+
+/* Accepts one connection (non-blocking, close-on-exec, TCP_NODELAY on TCP). Returns the fd or
+ * -errno: -EAGAIN none waiting; -EINTR/-ECONNABORTED try again; anything else means the process
+ * is out of descriptors or memory and the caller pauses accepting. */
+int ymk__listen_accept(ymk_server *srv, struct sockaddr_storage *peer, socklen_t *peer_len);
+
+/* Builds the 503 answer sent past the cap, once per server (no formatting on the accept path). */
+void ymk__listen_busy_init(ymk_server *srv);
+
+/* Refuses an accepted connection: sends the prebuilt 503 without blocking, drains what the
+ * client already sent (so the close does not turn into a reset that eats the 503), closes. */
+void ymk__listen_reject(ymk_server *srv, int fd);
+
+/* How long accepting pauses when the process is out of descriptors (accept() keeps failing while
+ * the listener stays readable), and how many connections one wake-up accepts at most, so that a
+ * flood of new connections never starves the open ones. */
+#define YMK__ACCEPT_PAUSE_MS 100
+#define YMK__ACCEPT_BATCH 16
+
+#endif
