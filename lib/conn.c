@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -796,24 +795,7 @@ enum ymk__want ymk__conn_expire(struct ymk__conn *c, uint64_t now)
 	return YMK__WANT_CLOSE;
 }
 
-void ymk__conn_serve_blocking(struct ymk__conn *c)
+int ymk__conn_fd(const struct ymk__conn *c)
 {
-	uint64_t now = ymk__os_now_ms();
-	enum ymk__want w = ymk__conn_step(c, now);
-	while (w != YMK__WANT_CLOSE) {
-		uint64_t deadline = ymk__conn_deadline(c);
-		now = ymk__os_now_ms();
-		if (now >= deadline) {
-			w = ymk__conn_expire(c, now);
-			continue;
-		}
-		struct pollfd pfd = {.fd = c->fd, .events = w == YMK__WANT_READ ? POLLIN : POLLOUT};
-		uint64_t wait = deadline - now;
-		int n = poll(&pfd, 1, wait > INT_MAX ? INT_MAX : (int)wait);
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n > 0)
-			w = ymk__conn_step(c, ymk__os_now_ms());
-	}
-	ymk__conn_close(c);
+	return c->fd;
 }

@@ -1,9 +1,9 @@
 /* conn.h: one connection's protocol state machine, the same code in every process model.
  *
  * The socket is non-blocking in every model. ymk__conn_step() does all the work that can be done
- * without blocking and says what it waits for; the driver (the epoll loop, or the fork child's
- * poll loop) calls it again when the socket is ready, and calls ymk__conn_expire() when the
- * deadline from ymk__conn_deadline() has passed. */
+ * without blocking and says what it waits for; the driver (the event loop, or the fork child's
+ * poll loop) calls it again when the fd is ready, and calls ymk__conn_expire() when the deadline
+ * from ymk__conn_deadline() has passed. */
 #ifndef YMK_CONN_H
 #define YMK_CONN_H
 
@@ -120,9 +120,9 @@ struct ymk__conn {
 	int linger_needed;   /* input may still arrive after the answer: wait for the client's FIN */
 	size_t lingered;     /* bytes discarded while lingering */
 
-	size_t heap_index; /* owned by the event loop: position in its timer heap */
-	uint64_t heap_key; /* owned by the event loop: the deadline the heap is ordered by */
-	unsigned ep_events; /* owned by the event loop: the interest registered with epoll */
+	size_t heap_index;    /* owned by the event loop: position in its timer heap */
+	uint64_t heap_key;    /* owned by the event loop: the deadline the heap is ordered by */
+	unsigned ev_interest; /* owned by the event loop: the readiness registered (YMK__EV_*) */
 };
 
 /* The standard output buffer: heads, error pages and small handler answers. Bodies of files and
@@ -154,7 +154,7 @@ uint64_t ymk__conn_deadline(const struct ymk__conn *c);
 /* The deadline passed: answers 408 where a request had started, else gives up on the connection. */
 enum ymk__want ymk__conn_expire(struct ymk__conn *c, uint64_t now);
 
-/* Serves one connection to its end with poll(); the fork model's child runs this. */
-void ymk__conn_serve_blocking(struct ymk__conn *c);
+/* The fd whose readiness the driver watches. */
+int ymk__conn_fd(const struct ymk__conn *c);
 
 #endif

@@ -14,8 +14,7 @@
 #include "os.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -95,6 +94,30 @@ static void reset_child_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* Serves the child's one connection to its end: the same state machine as the event loop, driven
+ * by poll() with the same deadlines. */
+static void serve_connection(struct ymk__conn *c)
+{
+	uint64_t now = ymk__os_now_ms();
+	enum ymk__want w = ymk__conn_step(c, now);
+	while (w != YMK__WANT_CLOSE) {
+		uint64_t deadline = ymk__conn_deadline(c);
+		now = ymk__os_now_ms();
+		if (now >= deadline) {
+			w = ymk__conn_expire(c, now);
+			continue;
+		}
+		struct pollfd pfd = {.fd = ymk__conn_fd(c), .events = w == YMK__WANT_READ ? POLLIN : POLLOUT};
+		uint64_t wait = deadline - now;
+		int n = poll(&pfd, 1, wait > INT_MAX ? INT_MAX : (int)wait);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0)
+			w = ymk__conn_step(c, ymk__os_now_ms());
+	}
+	ymk__conn_close(c);
+}
+
 static void child_main(ymk_server *srv, int fd, const struct sockaddr *peer, socklen_t plen)
 {
 	reset_child_signals();
@@ -110,7 +133,7 @@ static void child_main(ymk_server *srv, int fd, const struct sockaddr *peer, soc
 	struct ymk__conn c;
 	if (ymk__conn_init(&c, srv, fd, peer, plen, ymk__os_now_ms()) < 0)
 		_exit(1);
-	ymk__conn_serve_blocking(&c);
+	serve_connection(&c);
 	_exit(0);
 }
 
@@ -165,26 +188,27 @@ int ymk__fork_run(ymk_server *srv)
 		reap(&ch);
 		if (!(ch.pfd[0].revents & POLLIN))
 			continue;
-		for (;;) {
+		/* A bounded batch per wake-up: reaping and the stop request are looked at again before
+		 * more are taken (the listener is level-triggered, so the rest waits in the backlog). */
+		for (int accepted = 0; accepted < YMK__ACCEPT_BATCH;) {
 			struct sockaddr_storage peer;
-			socklen_t plen = sizeof peer;
-			int fd = ymk__os_accept(srv->listen_fd, (struct sockaddr *)&peer, &plen);
+			socklen_t plen;
+			int fd = ymk__listen_accept(srv, &peer, &plen);
+			if (fd == -EINTR || fd == -ECONNABORTED)
+				continue;
 			if (fd < 0) {
-				if (fd == -EINTR || fd == -ECONNABORTED)
-					continue;
 				if (fd != -EAGAIN) {
 					ymk__log(&srv->s, YMK_LOG_WARN, "accept: %s; pausing new connections",
 						 ymk_strerror(fd));
-					accept_resume = ymk__os_now_ms() + 100;
+					accept_resume = ymk__os_now_ms() + YMK__ACCEPT_PAUSE_MS;
 				}
 				break;
 			}
+			accepted++;
 			if (ch.n >= srv->s.max_connections || children_reserve(&ch) < 0) {
 				ymk__listen_reject(srv, fd);
 				continue;
 			}
-			int one = 1;
-			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 			(void)ymk__date_now(&srv->dates); /* current in the child's copy: no formatting there */
 			pid_t pid = fork();
 			if (pid == 0)

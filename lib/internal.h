@@ -61,7 +61,7 @@ struct ymk_config {
 	char err[YMK__ERRMSG_MAX];
 };
 
-struct ymk__loop; /* loop_epoll.c */
+struct ymk__loop; /* loop.c */
 
 struct ymk_server {
 	struct ymk__settings s;

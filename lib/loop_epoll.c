@@ -1,290 +1,84 @@
-/* loop_epoll.c: the in-process model: one non-blocking epoll loop in the caller's thread.
- *
- * Connections are edge-triggered: ymk__conn_step() always works until the socket says EAGAIN, so
- * no edge is lost. A connection listens for input, and for output only while a response is
- * stuck on a full socket, which spares the wake-ups that every ACK would otherwise cause. Every
- * connection has one deadline; a binary min-heap orders them, so the loop sleeps exactly until
- * the next one and expiring costs O(log n). */
+/* loop_epoll.c: the Linux readiness backend of the event loop (see loop.h): one epoll set. */
+#include "loop.h"
+
 #include "alloc.h"
-#include "conn.h"
-#include "listen.h"
-#include "log.h"
-#include "models.h"
-#include "os.h"
+#include "ymawky.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <stdint.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <signal.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
-/* epoll data for the two fds that are not connections. */
-static char tag_listen, tag_wake;
-
-struct heap {
-	struct ymk__conn **v;
-	size_t n, cap;
-};
-
-static void heap_swap(struct heap *h, size_t i, size_t j)
-{
-	struct ymk__conn *t = h->v[i];
-	h->v[i] = h->v[j];
-	h->v[j] = t;
-	h->v[i]->heap_index = i;
-	h->v[j]->heap_index = j;
-}
-
-static void heap_fix(struct heap *h, size_t i)
-{
-	while (i > 0 && h->v[(i - 1) / 2]->heap_key > h->v[i]->heap_key) {
-		heap_swap(h, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < h->n && h->v[l]->heap_key < h->v[m]->heap_key)
-			m = l;
-		if (r < h->n && h->v[r]->heap_key < h->v[m]->heap_key)
-			m = r;
-		if (m == i)
-			return;
-		heap_swap(h, i, m);
-		i = m;
-	}
-}
-
-static int heap_push(struct heap *h, struct ymk__conn *c)
-{
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? 2 * h->cap : 64;
-		struct ymk__conn **v = ymk__realloc(h->v, cap * sizeof *v);
-		if (!v)
-			return YMK_ENOMEM;
-		h->v = v;
-		h->cap = cap;
-	}
-	c->heap_index = h->n;
-	h->v[h->n++] = c;
-	heap_fix(h, c->heap_index);
-	return 0;
-}
-
-static void heap_remove(struct heap *h, struct ymk__conn *c)
-{
-	size_t i = c->heap_index;
-	h->n--;
-	if (i != h->n) {
-		h->v[i] = h->v[h->n];
-		h->v[i]->heap_index = i;
-		heap_fix(h, i);
-	}
-}
-
-struct ymk__loop {
-	ymk_server *srv;
+struct ymk__backend {
 	int ep;
-	struct heap timers;
-	uint64_t accept_resume; /* non-zero: the listener is paused until then (out of fds) */
+	struct epoll_event evs[128];
 };
 
-/* Out of file descriptors, accept() keeps failing while the listener stays readable: take the
- * listener out of the loop for a moment instead of spinning on it. */
-#define ACCEPT_PAUSE_MS 100
-
-static void drop(struct ymk__loop *lp, struct ymk__conn *c)
+int ymk__backend_open(struct ymk__backend **out)
 {
-	heap_remove(&lp->timers, c);
-	ymk__conn_close(c);
-	ymk__free(c);
-}
-
-/* Brings the epoll interest and the deadline in line with what the connection waits for. */
-static void settle(struct ymk__loop *lp, struct ymk__conn *c, enum ymk__want w)
-{
-	if (w == YMK__WANT_CLOSE) {
-		drop(lp, c);
-		return;
-	}
-	unsigned ev = (w == YMK__WANT_WRITE ? EPOLLOUT : EPOLLIN | EPOLLRDHUP) | EPOLLET;
-	if (ev != c->ep_events) {
-		struct epoll_event e = {.events = ev, .data.ptr = c};
-		if (epoll_ctl(lp->ep, EPOLL_CTL_MOD, c->fd, &e) < 0) {
-			drop(lp, c);
-			return;
-		}
-		c->ep_events = ev;
-	}
-	c->heap_key = ymk__conn_deadline(c);
-	heap_fix(&lp->timers, c->heap_index);
-}
-
-static void accept_all(struct ymk__loop *lp)
-{
-	ymk_server *srv = lp->srv;
-	for (;;) {
-		struct sockaddr_storage peer;
-		socklen_t plen = sizeof peer;
-		int fd = ymk__os_accept(srv->listen_fd, (struct sockaddr *)&peer, &plen);
-		if (fd < 0) {
-			if (fd == -EINTR || fd == -ECONNABORTED)
-				continue;
-			if (fd == -EAGAIN)
-				return;
-			ymk__log(&srv->s, YMK_LOG_WARN, "accept: %s; pausing new connections", ymk_strerror(fd));
-			if (epoll_ctl(lp->ep, EPOLL_CTL_DEL, srv->listen_fd, NULL) == 0)
-				lp->accept_resume = ymk__os_now_ms() + ACCEPT_PAUSE_MS;
-			return;
-		}
-		if (lp->timers.n >= srv->s.max_connections) {
-			ymk__listen_reject(srv, fd);
-			continue;
-		}
-		uint64_t now = ymk__os_now_ms();
-		struct ymk__conn *c = ymk__malloc(sizeof *c);
-		if (!c || ymk__conn_init(c, srv, fd, (struct sockaddr *)&peer, plen, now) < 0) {
-			ymk__free(c);
-			ymk__listen_reject(srv, fd);
-			continue;
-		}
-		int one = 1;
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		c->ep_events = EPOLLIN | EPOLLRDHUP | EPOLLET;
-		struct epoll_event e = {.events = c->ep_events, .data.ptr = c};
-		c->heap_key = ymk__conn_deadline(c);
-		if (heap_push(&lp->timers, c) < 0) {
-			ymk__conn_close(c);
-			ymk__free(c);
-			continue;
-		}
-		if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
-			drop(lp, c);
-			continue;
-		}
-		/* The request often arrives with the connection: try it now. */
-		settle(lp, c, ymk__conn_step(c, now));
-	}
-}
-
-int ymk__loop_new(ymk_server *srv)
-{
-	struct ymk__loop *lp = ymk__calloc(1, sizeof *lp);
-	if (!lp)
+	struct ymk__backend *b = ymk__calloc(1, sizeof *b);
+	if (!b)
 		return YMK_ENOMEM;
-	lp->srv = srv;
-	lp->ep = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &tag_listen};
-	struct epoll_event w = {.events = EPOLLIN, .data.ptr = &tag_wake};
-	if (lp->ep < 0 || epoll_ctl(lp->ep, EPOLL_CTL_ADD, srv->listen_fd, &e) < 0 ||
-	    epoll_ctl(lp->ep, EPOLL_CTL_ADD, srv->wake_fd[0], &w) < 0) {
+	b->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (b->ep < 0) {
 		int err = -errno;
-		if (lp->ep >= 0)
-			close(lp->ep);
-		ymk__free(lp);
+		ymk__free(b);
 		return err;
 	}
-	srv->loop = lp;
+	*out = b;
 	return 0;
 }
 
-/* Closes every connection (a stopped server keeps its listener, so it can run again). */
-static void drop_all(struct ymk__loop *lp)
+void ymk__backend_close(struct ymk__backend *b)
 {
-	while (lp->timers.n)
-		drop(lp, lp->timers.v[0]);
-}
-
-void ymk__loop_free(ymk_server *srv)
-{
-	struct ymk__loop *lp = srv->loop;
-	if (!lp)
+	if (!b)
 		return;
-	drop_all(lp);
-	ymk__free(lp->timers.v);
-	close(lp->ep);
-	ymk__free(lp);
-	srv->loop = NULL;
+	close(b->ep);
+	ymk__free(b);
 }
 
-int ymk__loop_fd(const ymk_server *srv)
+int ymk__backend_fd(const struct ymk__backend *b)
 {
-	return srv->loop ? srv->loop->ep : YMK_ESTATE;
+	return b->ep;
 }
 
-int ymk__loop_timeout(const ymk_server *srv)
+static int ctl(struct ymk__backend *b, int op, int fd, unsigned events, int edge, void *tag)
 {
-	const struct ymk__loop *lp = srv->loop;
-	if (!lp)
-		return YMK_ESTATE;
-	uint64_t next = lp->timers.n ? lp->timers.v[0]->heap_key : UINT64_MAX;
-	if (lp->accept_resume && lp->accept_resume < next)
-		next = lp->accept_resume;
-	if (next == UINT64_MAX)
-		return -1;
-	uint64_t now = ymk__os_now_ms();
-	return next <= now ? 0 : next - now > INT_MAX ? INT_MAX : (int)(next - now);
+	/* A connection waiting for input also hears of the peer's half-close at once. */
+	struct epoll_event e = {
+		.events = (events & YMK__EV_READ ? EPOLLIN | EPOLLRDHUP : 0u) |
+			  (events & YMK__EV_WRITE ? EPOLLOUT : 0u) | (edge ? EPOLLET : 0u),
+		.data.ptr = tag,
+	};
+	return epoll_ctl(b->ep, op, fd, &e) < 0 ? -errno : 0;
 }
 
-int ymk__loop_process(ymk_server *srv, int timeout)
+int ymk__backend_add(struct ymk__backend *b, int fd, unsigned events, int edge, void *tag)
 {
-	struct ymk__loop *lp = srv->loop;
-	struct epoll_event evs[128];
-	if (!lp)
-		return YMK_ESTATE;
-	int n = epoll_wait(lp->ep, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
+	return ctl(b, EPOLL_CTL_ADD, fd, events, edge, tag);
+}
+
+int ymk__backend_mod(struct ymk__backend *b, int fd, unsigned events, int edge, void *tag)
+{
+	return ctl(b, EPOLL_CTL_MOD, fd, events, edge, tag);
+}
+
+int ymk__backend_del(struct ymk__backend *b, int fd)
+{
+	return epoll_ctl(b->ep, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
+}
+
+int ymk__backend_wait(struct ymk__backend *b, struct ymk__event *ev, int max, int timeout_ms)
+{
+	if (max > (int)(sizeof b->evs / sizeof b->evs[0]))
+		max = (int)(sizeof b->evs / sizeof b->evs[0]);
+	int n = epoll_wait(b->ep, b->evs, max, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	uint64_t now = ymk__os_now_ms();
 	for (int i = 0; i < n; i++) {
-		void *p = evs[i].data.ptr;
-		if (p == &tag_listen) {
-			accept_all(lp);
-		} else if (p == &tag_wake) {
-			char sink[64];
-			/* A wake-up only makes the fd readable; a stop also sets the flag. */
-			while (read(srv->wake_fd[0], sink, sizeof sink) > 0) {
-			}
-		} else {
-			settle(lp, p, ymk__conn_step(p, now));
-		}
+		unsigned e = b->evs[i].events;
+		ev[i].tag = b->evs[i].data.ptr;
+		ev[i].events = (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR) ? YMK__EV_READ : 0u) |
+			       (e & (EPOLLOUT | EPOLLHUP | EPOLLERR) ? YMK__EV_WRITE : 0u);
 	}
-	now = ymk__os_now_ms();
-	if (lp->accept_resume && now >= lp->accept_resume) {
-		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &tag_listen};
-		if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, srv->listen_fd, &e) == 0)
-			lp->accept_resume = 0;
-	}
-	while (lp->timers.n && lp->timers.v[0]->heap_key <= now) {
-		struct ymk__conn *c = lp->timers.v[0];
-		settle(lp, c, ymk__conn_expire(c, now));
-	}
-	return 0;
-}
-
-int ymk__loop_run(ymk_server *srv)
-{
-	struct sigaction old_pipe, ign;
-	int rc = 0;
-	if (!srv->loop)
-		return YMK_ESTATE;
-	/* sendfile() raises SIGPIPE on a reset peer and has no MSG_NOSIGNAL: ignore the signal while
-	 * serving, unless the embedder already chose a disposition. */
-	memset(&ign, 0, sizeof ign);
-	ign.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, NULL, &old_pipe);
-	int restore_pipe = old_pipe.sa_handler == SIG_DFL;
-	if (restore_pipe)
-		sigaction(SIGPIPE, &ign, NULL);
-
-	while (!srv->stop_requested && rc == 0)
-		rc = ymk__loop_process(srv, ymk__loop_timeout(srv));
-
-	drop_all(srv->loop);
-	if (restore_pipe)
-		sigaction(SIGPIPE, &old_pipe, NULL);
-	return rc;
+	return n;
 }

@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define RW (YMK_METHODS_READ | YMK_METHOD_PUT | YMK_METHOD_DELETE)
@@ -1675,6 +1678,139 @@ START_TEST(test_handler_body)
 END_TEST
 
 /* ---------------------------------------------------------------------------------------------
+ * 9: a flood of new connections does not starve the open ones
+ * ------------------------------------------------------------------------------------------- */
+
+#define FLOODERS 4
+#define FLOOD_MS 3000     /* how long the keep-alive client keeps asking while the flood runs */
+#define FAIR_MS 1000      /* the longest a keep-alive GET may wait during the flood */
+#define FLOOD_TIMEOUT 1500 /* header and keep-alive timeouts of the flooded server */
+
+static void flood_fixtures(void)
+{
+	char path[PATH_MAX];
+	char name[32];
+
+	write_fixtures();
+	make_dir(H.root, "flood");
+	make_dir(H.root, "many");
+	join(path, sizeof path, H.root, "many");
+	for (int i = 0; i < 400; i++) {
+		snprintf(name, sizeof name, "entry-%03d.txt", i);
+		put_text(path, name, "x");
+	}
+}
+
+/* One flooder: new connections without end, each a PUT with a 4 KiB body or a GET of a large
+ * listing, with Connection: close. Counts its answers in *done; ends when killed. */
+static void flooder(int k, volatile unsigned *done)
+{
+	static char body[4096];
+	char req[512];
+
+	memset(body, 'f', sizeof body);
+	for (unsigned n = 0;; n++) {
+		tc_conn c;
+		tc_response r;
+		bool put = n % 2 == 0;
+
+		if (tc_connect(&c, "127.0.0.1", H.port, IO_MS) < 0)
+			continue;
+		if (put)
+			snprintf(req, sizeof req, "PUT /flood/%d.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+				 "Content-Length: %zu\r\n\r\n", k, sizeof body);
+		else
+			snprintf(req, sizeof req, "GET /many/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+		if (tc_send_str(&c, req, IO_MS) == 0 && (!put || tc_send(&c, body, sizeof body, IO_MS) == 0) &&
+		    tc_read_response(&c, &r, false, IO_MS) == 0) {
+			tc_response_free(&r);
+			(*done)++;
+		}
+		tc_close(&c);
+	}
+}
+
+START_TEST(test_flood_fairness)
+{
+	struct server_opts o = {.model = model_of(_i), .methods = RW, .fixtures = flood_fixtures,
+				.listing = true, .header_timeout_ms = FLOOD_TIMEOUT,
+				.keepalive_timeout_ms = FLOOD_TIMEOUT};
+	volatile unsigned *done;
+	pid_t kids[FLOODERS];
+	tc_conn ka, slow, idle;
+	tc_response r;
+	long long t0, worst = 0;
+	int gets = 0;
+
+	start(&o);
+	done = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(done != MAP_FAILED);
+	for (int k = 0; k < FLOODERS; k++) {
+		kids[k] = fork();
+		ck_assert(kids[k] >= 0);
+		if (kids[k] == 0) {
+			alarm(60);
+			flooder(k, &done[k]);
+		}
+	}
+	/* The flood is on once every flooder has had answers. */
+	t0 = tc_now_ms();
+	for (int k = 0; k < FLOODERS; k++)
+		while (done[k] < 3 && tc_now_ms() - t0 < 20000)
+			poll(NULL, 0, 5);
+	for (int k = 0; k < FLOODERS; k++)
+		ck_assert_msg(done[k] >= 3, "flooder %d got %u answers in 20 s", k, done[k]);
+
+	/* The keep-alive client connects into the flood: its accept and first answer count too. */
+	conn_open(&ka);
+
+	/* Deadlines must still fire: a head that never ends gets 408, an idle connection is closed. */
+	conn_open(&slow);
+	ck_assert(tc_send_str(&slow, "GET /hello.txt HTTP/1.1\r\nHost: x\r\n", IO_MS) == 0);
+	conn_open(&idle);
+	exchange(&idle, GET_HELLO, false, &r); /* then idle: the keep-alive timeout applies */
+	expect_status(&r, 200, "GET /hello.txt on the connection left idle");
+	tc_response_free(&r);
+	long long t_deadlines = tc_now_ms();
+
+	t0 = tc_now_ms();
+	while (tc_now_ms() - t0 < FLOOD_MS) {
+		long long t = tc_now_ms();
+		ck_assert_msg(tc_send_str(&ka, GET_HELLO, IO_MS) == 0, "keep-alive GET %d: %s", gets, ka.err);
+		if (tc_read_response(&ka, &r, false, IO_MS) < 0)
+			ck_abort_msg("keep-alive GET %d during the flood: %s", gets, ka.err);
+		t = tc_now_ms() - t;
+		expect_status(&r, 200, "keep-alive GET during the flood");
+		expect_body_str(&r, HELLO, "keep-alive GET during the flood");
+		tc_response_free(&r);
+		worst = t > worst ? t : worst;
+		ck_assert_msg(t <= FAIR_MS, "keep-alive GET %d waited %lld ms during the flood (at most %d)",
+			      gets, t, FAIR_MS);
+		gets++;
+		poll(NULL, 0, 10);
+	}
+
+	/* Both deadlines (1.5 s) passed during the flood; each must have fired within 2 s after it. */
+	if (tc_read_response(&slow, &r, false, (int)(FLOOD_TIMEOUT + 2000 - (tc_now_ms() - t_deadlines))) < 0)
+		ck_abort_msg("the unfinished head got no 408 during the flood: %s", slow.err);
+	expect_status(&r, 408, "unfinished head during the flood");
+	tc_response_free(&r);
+	ck_assert_msg(tc_wait_eof(&idle, (int)(FLOOD_TIMEOUT + 2000 - (tc_now_ms() - t_deadlines)), NULL) == 1,
+		      "the idle connection was not closed at its deadline during the flood");
+	for (int k = 0; k < FLOODERS; k++) {
+		kill(kids[k], SIGKILL);
+		waitpid(kids[k], NULL, 0);
+	}
+	ck_assert_msg(gets >= 10, "only %d keep-alive GETs in %d ms", gets, FLOOD_MS);
+	tc_close(&ka);
+	tc_close(&slow);
+	tc_close(&idle);
+	munmap((void *)done, 4096);
+	stop();
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------
  * The runner
  * ------------------------------------------------------------------------------------------- */
 
@@ -1701,6 +1837,7 @@ static Suite *write_suite(void)
 	tcase_add_loop_test(tc, test_upload_verdict, 0, 2);
 	tcase_add_loop_test(tc, test_concurrent_puts, 0, 2);
 	tcase_add_loop_test(tc, test_put_atomic_for_readers, 0, 2);
+	tcase_add_loop_test(tc, test_flood_fairness, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = harness_case("policy", 60);
