@@ -167,9 +167,8 @@ int ymk__fcache_fd(const struct ymk__fentry *e)
 	return e->fd;
 }
 
-void ymk__fcache_release(ymk_server *srv, struct ymk__fentry *e)
+void ymk__fcache_release(struct ymk__fentry *e)
 {
-	(void)srv;
 	if (e && --e->refs == 0 && !e->live)
 		entry_clear(e);
 }

@@ -30,7 +30,8 @@ const unsigned char *ymk__fcache_data(const struct ymk__fentry *e);
 /* The fd of a cached entry. */
 int ymk__fcache_fd(const struct ymk__fentry *e);
 
-void ymk__fcache_release(ymk_server *srv, struct ymk__fentry *e);
+/* Gives the reference from ymk__fcache_open() back. */
+void ymk__fcache_release(struct ymk__fentry *e);
 
 /* Closes and frees every entry (none may be referenced). */
 void ymk__fcache_free(ymk_server *srv);

@@ -129,9 +129,12 @@ static void child_main(ymk_server *srv, int fd, const struct sockaddr *peer, soc
 	/* One connection, usually one or a few requests: an open-file cache would cost more to fill
 	 * (allocations, a copy of each small file, copy-on-write faults) than it could save. */
 	srv->s.fcache_entries = 0;
+	srv->nonce ^= (uint64_t)getpid() << 32; /* siblings' multipart boundaries differ */
 
 	struct ymk__conn c;
-	if (ymk__conn_init(&c, srv, fd, peer, plen, ymk__os_now_ms()) < 0)
+	struct ymk__transport tr;
+	ymk__listen_transport(srv, fd, &tr);
+	if (ymk__conn_init(&c, srv, &tr, peer, plen, ymk__os_now_ms()) < 0)
 		_exit(1);
 	serve_connection(&c);
 	_exit(0);

@@ -160,6 +160,21 @@ int ymk__fs_tmp_sync(struct ymk__tmpfile *t)
 	return ymk__os_datasync(t->fd);
 }
 
+int ymk__fs_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 void ymk__fs_tmp_discard(int dirfd, struct ymk__tmpfile *t)
 {
 	if (t->fd >= 0)

@@ -53,6 +53,9 @@ int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int 
 /* Flushes the temporary file's data (fdatasync). 0 or -errno (-ENOSPC, -EIO...). */
 int ymk__fs_tmp_sync(struct ymk__tmpfile *t);
 
+/* Writes all of data[0..len) to fd (a temporary file). 0 or -errno (-ENOSPC, -EDQUOT, -EFBIG...). */
+int ymk__fs_write_all(int fd, const void *data, size_t len);
+
 /* Throws the temporary file away. */
 void ymk__fs_tmp_discard(int dirfd, struct ymk__tmpfile *t);
 

@@ -62,6 +62,15 @@ struct ymk_config {
 };
 
 struct ymk__loop; /* loop.c */
+struct ymk_request;
+
+/* The handler chain (handler.h): each link's entry point answers the request or passes it on. */
+typedef int ymk__link_fn(struct ymk_request *r);
+#define YMK__CHAIN_MAX 4
+struct ymk__chain {
+	ymk__link_fn *links[YMK__CHAIN_MAX];
+	unsigned n;
+};
 
 struct ymk_server {
 	struct ymk__settings s;
@@ -75,12 +84,11 @@ struct ymk_server {
 	struct ymk__fcache *fcache; /* open-file cache of this process, made on first use */
 	struct ymk__pool pool_in;   /* connections' input buffers */
 	struct ymk__pool pool_out;  /* connections' output buffers of the standard size */
+	struct ymk__pool pool_req;  /* request objects with their buffers (request.h) */
 	volatile sig_atomic_t stop_requested;
-
-	/* Scratch space for one request's decoded path, query and file name: requests are handled one at a
-	 * time per process, so one buffer per server is enough (a fork child has its own copy). */
-	char *scratch;
-	size_t scratch_len;
+	struct ymk__chain chain;    /* built once by ymk_server_new() */
+	char allow_all[64];         /* the Allow value of OPTIONS * */
+	uint64_t nonce;             /* varies multipart boundaries between answers */
 
 	/* The Date of this second and the last Last-Modified formatted (most answers in a row are
 	 * for the same few files), per process. */

@@ -3,6 +3,8 @@
 #include "listen.h"
 
 #include "os.h"
+#include "out.h"
+#include "response.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,24 +114,34 @@ int ymk__listen_accept(ymk_server *srv, struct sockaddr_storage *peer, socklen_t
 	return fd;
 }
 
+void ymk__listen_transport(ymk_server *srv, int fd, struct ymk__transport *tr)
+{
+	(void)srv;
+	ymk__transport_socket(tr, fd);
+}
+
 void ymk__listen_busy_init(ymk_server *srv)
 {
-	static const char body[] = "<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title>"
-				   "</head><body><h1>503 Service Unavailable</h1></body></html>\n";
-	int n = snprintf(srv->busy, sizeof srv->busy,
-			 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html; charset=utf-8\r\n"
-			 "Content-Length: %zu\r\nRetry-After: %d\r\nConnection: close\r\n\r\n%s",
-			 sizeof body - 1, YMK_DEFAULT_RETRY_AFTER_S, body);
-	srv->busy_len = n > 0 && (size_t)n < sizeof srv->busy ? (size_t)n : 0;
+	/* The library's own 503 page, built like every other answer (no Date: it is built once, and
+	 * RFC 9110 6.6.1 lets a 5xx go without one). */
+	char extra[48];
+	snprintf(extra, sizeof extra, "Retry-After: %d\r\n", YMK_DEFAULT_RETRY_AFTER_S);
+	struct ymk__out o;
+	ymk__out_init_fixed(&o, srv->busy, sizeof srv->busy);
+	struct ymk__resp rs = {.out = &o};
+	ymk__resp_error(&rs, 503, 1, extra);
+	srv->busy_len = o.oom ? 0 : o.len;
 }
 
 void ymk__listen_reject(ymk_server *srv, int fd)
 {
 	char sink[4096];
+	struct ymk__transport tr;
+	ymk__listen_transport(srv, fd, &tr);
 	struct iovec iov = {.iov_base = srv->busy, .iov_len = srv->busy_len};
-	(void)ymk__os_sendv(fd, &iov, 1, 0);
-	(void)shutdown(fd, SHUT_WR);
-	(void)recv(fd, sink, sizeof sink, 0); /* the socket is non-blocking */
-	close(fd);
+	(void)tr.ops->sendv(&tr, &iov, 1, 0);
+	(void)tr.ops->shutdown(&tr);
+	(void)tr.ops->recv(&tr, sink, sizeof sink); /* drained without waiting */
+	tr.ops->close(&tr);
 }
 

@@ -4,6 +4,7 @@
 #define YMK_LISTEN_H
 
 #include "internal.h"
+#include "transport.h"
 
 #include <sys/socket.h>
 
@@ -20,6 +21,9 @@ int ymk__listen_adopt(ymk_server *srv, int fd);
  * -errno: -EAGAIN none waiting; -EINTR/-ECONNABORTED try again; anything else means the process
  * is out of descriptors or memory and the caller pauses accepting. */
 int ymk__listen_accept(ymk_server *srv, struct sockaddr_storage *peer, socklen_t *peer_len);
+
+/* Makes the transport for a connection accepted on this server's listener (a plain socket). */
+void ymk__listen_transport(ymk_server *srv, int fd, struct ymk__transport *tr);
 
 /* Builds the 503 answer sent past the cap, once per server (no formatting on the accept path). */
 void ymk__listen_busy_init(ymk_server *srv);

@@ -152,7 +152,9 @@ static void accept_some(struct ymk__loop *lp)
 		}
 		uint64_t now = ymk__os_now_ms();
 		struct ymk__conn *c = ymk__malloc(sizeof *c);
-		if (!c || ymk__conn_init(c, srv, fd, (struct sockaddr *)&peer, plen, now) < 0) {
+		struct ymk__transport tr;
+		ymk__listen_transport(srv, fd, &tr);
+		if (!c || ymk__conn_init(c, srv, &tr, (struct sockaddr *)&peer, plen, now) < 0) {
 			ymk__free(c);
 			ymk__listen_reject(srv, fd);
 			continue;

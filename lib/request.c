@@ -1,13 +1,149 @@
-/* request.c: the public request accessors and answers a handler uses. They check their arguments
- * and the "answered once" rule, then hand over to response.c, which the static handler uses too,
- * so a handler's answer gets exactly the HEAD, Range and header treatment a static file gets. */
+/* request.c: the request object (pooled, see request.h) and the public request accessors and
+ * answers a handler uses. The answers check their arguments and the "answered once" rule, then
+ * build through response.c, which the static handler uses too, so a handler's answer gets exactly
+ * the HEAD, Range and header treatment a static file gets. */
+#include "request.h"
+
 #include "alloc.h"
-#include "response.h"
+#include "fcache.h"
+#include "fs.h"
+#include "mime.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* ---- the request object ------------------------------------------------------------------ */
+
+#define ALIGN16(n) (((n) + 15u) & ~(size_t)15u)
+#define FSNAME_SLACK 32 /* room after a path for "/index.html" or ".br" */
+
+size_t ymk__request_size(const struct ymk__settings *s)
+{
+	size_t max = s->max_request_line;
+	return ALIGN16(sizeof(struct ymk_request)) + ALIGN16(sizeof(struct ymk__http_request)) +
+	       (max + 2) + (max + 1) + (max + FSNAME_SLACK);
+}
+
+struct ymk_request *ymk__request_get(ymk_server *srv)
+{
+	char *block = ymk__pool_get(&srv->pool_req);
+	if (!block)
+		return NULL;
+	size_t max = srv->s.max_request_line;
+	struct ymk_request *r = (struct ymk_request *)block;
+	memset(r, 0, sizeof *r);
+	r->srv = srv;
+	r->http = (struct ymk__http_request *)(block + ALIGN16(sizeof *r));
+	r->path = (char *)r->http + ALIGN16(sizeof *r->http);
+	r->query = NULL;
+	r->fsname = r->path + (max + 2) + (max + 1);
+	r->fsname_cap = max + FSNAME_SLACK;
+	ymk__body_init(&r->body_sink);
+	return r;
+}
+
+void ymk__request_put(struct ymk_request *r)
+{
+	if (!r)
+		return;
+	ymk__body_free(&r->body_sink);
+	ymk__free(r->extra);
+	r->extra = NULL;
+	ymk__pool_put(&r->srv->pool_req, r);
+}
+
+int ymk__request_start(struct ymk_request *r, const struct sockaddr *peer, socklen_t peer_len)
+{
+	const struct ymk__settings *s = &r->srv->s;
+	const struct ymk__http_request *req = r->http;
+	const size_t max_path = s->max_request_line;
+	char *path = r->path;
+
+	r->peer = peer;
+	r->peer_len = peer_len;
+	r->method = req->method;
+	r->target = req->target;
+	r->body_limit = s->max_body;
+	r->file_mode = s->file_mode;
+	int st = ymk__path_normalize(req->target, req->target_len, max_path, path + 1, max_path + 1, &r->p);
+	if (st)
+		return st;
+	path[0] = '/';
+	if (r->p.trailing_slash && r->p.rel_len) {
+		path[1 + r->p.rel_len] = '/';
+		path[2 + r->p.rel_len] = '\0';
+	}
+	if (r->p.query) {
+		r->query = path + max_path + 2;
+		memcpy(r->query, r->p.query, r->p.query_len);
+		r->query[r->p.query_len] = '\0';
+	}
+	return 0;
+}
+
+int ymk__error_page(void *ctx, int status, char **page, size_t *len)
+{
+	const ymk_server *srv = ctx;
+	if (srv->error_fd < 0)
+		return -1;
+	char name[16];
+	snprintf(name, sizeof name, "%d.html", status);
+	return ymk__fs_read_small(srv->error_fd, name, 65536, page, len);
+}
+
+static void with_extra(struct ymk_request *r)
+{
+	r->resp.extra = r->extra;
+	r->resp.extra_len = r->extra_len;
+}
+
+void ymk__request_memory(struct ymk_request *r, int status, const char *content_type, const void *body,
+			 size_t len)
+{
+	with_extra(r);
+	ymk__resp_memory(&r->resp, status, content_type, body, len, NULL);
+}
+
+void ymk__request_created(struct ymk_request *r, int replaced)
+{
+	with_extra(r);
+	ymk__resp_created(&r->resp, r->path, replaced);
+}
+
+void ymk__request_error(struct ymk_request *r, int status, int close, const char *extra)
+{
+	ymk__resp_error(&r->resp, status, close, extra);
+}
+
+const char *ymk__content_type(ymk_server *srv, const char *path)
+{
+	if (srv->s.mime) {
+		/* The hook's answer goes into a header: one with a line break is ignored. */
+		const char *t = srv->s.mime(path, srv->s.mime_user);
+		if (t && *t && !strpbrk(t, "\r\n"))
+			return t;
+	}
+	const char *t = ymk__mime_builtin(path, strlen(path));
+	return t ? t : "application/octet-stream";
+}
+
+void ymk__request_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,
+		       const char *encoding, int vary, struct ymk__fentry *fentry)
+{
+	char etag[80];
+	struct ymk__repr rp = {
+		.size = (uint64_t)st->st_size, .etag = etag, .etag_len = ymk__etag(st, etag),
+		.mtime = st->st_mtime, .type = content_type, .encoding = encoding, .vary = vary,
+		.fd = fd, .mem = fentry ? ymk__fcache_data(fentry) : NULL, .fentry = fentry,
+	};
+	with_extra(r);
+	ymk__resp_repr(&r->resp, &rp);
+}
+
+/* ---- accessors ---------------------------------------------------------------------------- */
 
 const char *ymk_request_method(const ymk_request *req)
 {
@@ -49,8 +185,8 @@ const struct sockaddr *ymk_request_peer(const ymk_request *req, socklen_t *len)
 	if (!req)
 		return NULL;
 	if (len)
-		*len = req->conn->peer_len;
-	return (const struct sockaddr *)&req->conn->peer;
+		*len = req->peer_len;
+	return req->peer;
 }
 
 static int is_tchar(unsigned char ch)
@@ -106,8 +242,10 @@ int ymk_respond_buffer(ymk_request *req, int status, const char *content_type, c
 	if (req->responded)
 		return YMK_ERESPONDED;
 	req->responded = 1;
-	return ymk__respond_memory(req, status, content_type ? content_type : "application/octet-stream",
-				   body ? body : "", len, NULL);
+	with_extra(req);
+	ymk__resp_memory(&req->resp, status, content_type ? content_type : "application/octet-stream",
+			 body ? body : "", len, NULL);
+	return req->resp.out->oom ? YMK_ENOMEM : 0;
 }
 
 int ymk_respond_fd(ymk_request *req, int fd, const char *content_type)
@@ -139,9 +277,9 @@ int ymk_respond_fd(ymk_request *req, int fd, const char *content_type)
 		return YMK_EINVAL;
 	}
 	req->responded = 1;
-	ymk__respond_file(req, fd, &st,
-			  content_type ? content_type : ymk__content_type(req->conn->srv, req->path), NULL, 0, NULL);
-	return req->conn->oom ? YMK_ENOMEM : 0;
+	ymk__request_file(req, fd, &st, content_type ? content_type : ymk__content_type(req->srv, req->path),
+			  NULL, 0, NULL);
+	return req->resp.out->oom ? YMK_ENOMEM : 0;
 }
 
 int64_t ymk_request_content_length(const ymk_request *req)

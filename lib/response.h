@@ -1,90 +1,87 @@
-/* response.h: building a response head (and small bodies) into a connection's output buffer.
+/* response.h: every answer the library gives, built into an output object (pure: no I/O).
  *
- * Status lines, the headers every response carries, error pages that never echo request data,
- * and the file and buffer answers that apply HEAD and Range the same way for every source. */
+ * The builders take a small context (struct ymk__resp) instead of a connection: the request head
+ * (for Range, preconditions and Accept-Encoding), whether the request is HEAD, whether the
+ * connection stays open, the Date value, and an optional source of custom error pages. So HEAD
+ * (headers without a body), Range (on 200 answers to GET, for files and buffers alike), the
+ * preconditions and the headers every answer carries are decided in one place, and every kind of
+ * answer can be built and checked byte for byte without a socket. Error pages name the status only,
+ * never request data. */
 #ifndef YMK_RESPONSE_H
 #define YMK_RESPONSE_H
 
-#include "conn.h"
 #include "http_parse.h"
-#include "path.h"
+#include "httpdate.h"
+#include "out.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
-/* The request as handlers see it (the public ymk_request). Lives on the stack of the call that
- * processes one request. */
-struct ymk_request {
-	struct ymk__conn *conn;
-	const struct ymk__http_request *http;
-	const char *method;  /* NUL-terminated in the connection's input buffer */
-	const char *target;  /* idem */
-	const char *path;    /* "/" + rel (+ "/"), in the server's scratch buffer */
-	const struct ymk__path *p;
-	const char *query;   /* NUL-terminated copy, or NULL */
-	int responded;
-	int probe;           /* a policy call made to build an Allow header */
-	uint64_t body_limit;
-	unsigned file_mode;
-	const void *body;    /* the body read for a handler's second call */
-	size_t body_len;
-	/* Extra response headers added by the handler, "Name: value\r\n" lines. */
-	char *extra;
+struct ymk__resp {
+	struct ymk__out *out;
+	const struct ymk__http_request *http; /* the request's head; NULL when none could be parsed */
+	int is_head;                           /* headers only */
+	int keep_alive;                        /* the connection stays open unless an answer closes it */
+	int ka_header;                         /* HTTP/1.0 keep-alive: say "Connection: keep-alive" */
+	const char *date;                      /* a fixed Date value, or NULL: the current time */
+	struct ymk__datecache *dates;          /* formats Date and Last-Modified; with date, NULL
+						* means no Date at all (the prebuilt 503) */
+	const char *extra;                     /* header lines ("Name: value\r\n") a handler added */
 	size_t extra_len;
+	uint64_t nonce; /* makes multipart boundaries differ between answers */
+	/* A custom page for an error status: 0 and *page (from ymk__malloc, freed by the builder)
+	 * with its length, or non-zero for the built-in page. NULL: always the built-in page. */
+	int (*error_page)(void *ctx, int status, char **page, size_t *len);
+	void *error_page_ctx;
 };
 
 /* The reason phrase for a status ("Not Found"); "Unknown" for a status without one. */
 const char *ymk__status_reason(int status);
 
-/* Answers with the library's short HTML page for a status (3xx, 4xx, 5xx); the page names only
- * the status, never request data. close forces Connection: close. extra, when not NULL, holds
- * complete header lines ("Allow: GET\r\n") to add. Never fails: when memory is short the
- * connection is closed without an answer. */
-void ymk__respond_error(struct ymk__conn *c, int status, int close, const char *extra);
+/* The library's short HTML page for a status (3xx, 4xx, 5xx; a custom page for 4xx and 5xx when
+ * the context has one), which never names request data. close: the answer closes the connection.
+ * extra, when not NULL, holds complete header lines ("Allow: GET\r\n") to add. */
+void ymk__resp_error(struct ymk__resp *r, int status, int close, const char *extra);
 
-/* Answers 204 to OPTIONS with the given Allow value. */
-void ymk__respond_options(struct ymk__conn *c, const char *allow);
+/* 204 to OPTIONS with the given Allow value. */
+void ymk__resp_options(struct ymk__resp *r, const char *allow);
 
-/* Answers with the open regular file fd (taken over; or owned by fentry, a cache entry whose
- * reference is taken over instead) and its stat, applying HEAD, the
- * preconditions (304, 412), If-Range and Range (206, multipart, 416). content_type is the media
- * type to send; encoding, when not NULL, a Content-Encoding ("gzip", "br"); vary adds
- * "Vary: Accept-Encoding". */
-struct ymk__fentry;
-void ymk__respond_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,
-		       const char *encoding, int vary, struct ymk__fentry *fentry);
+/* The interim "100 Continue" (no other header) into an empty output object. */
+void ymk__resp_continue(struct ymk__out *o);
 
-/* Answers from a bundle entry (its gzip variant when the client accepts gzip), applying HEAD,
- * preconditions and Range like ymk__respond_file; the body is sent from the bundle's memory. */
-void ymk__respond_bundle(struct ymk_request *r, const ymk_bundle_file *f);
+/* A representation to answer with: its bytes come from an open file or from memory that outlives
+ * the answer; everything else about the answer is decided the same way for both. */
+struct ymk__repr {
+	uint64_t size;
+	const char *etag; /* strong, with its quotes */
+	size_t etag_len;
+	time_t mtime;
+	const char *type;           /* Content-Type */
+	const char *encoding;       /* Content-Encoding, or NULL */
+	int vary;                   /* say "Vary: Accept-Encoding" */
+	int revalidate;             /* say "Cache-Control: no-cache" */
+	int fd;                     /* -1: the bytes are at mem */
+	const unsigned char *mem;   /* the bytes when fd is -1, or a cached copy of the file's */
+	struct ymk__fentry *fentry; /* fd and mem belong to this cache entry */
+};
 
-/* The strong entity-tag of a file, quotes included, into out (at least 64 bytes). Its length. */
+/* Answers 200, 206 (one part or multipart/byteranges), 304, 412 or 416 for the representation,
+ * after the request's preconditions, If-Range and Range; HEAD gets the headers only. The source
+ * (fd or fentry) is taken over in every case: it becomes the body source, or is let go of at once. */
+void ymk__resp_repr(struct ymk__resp *r, const struct ymk__repr *rp);
+
+/* The strong entity-tag of a file (inode, size, nanosecond mtime), quotes included, into out (at
+ * least 64 bytes). Returns its length. */
 size_t ymk__etag(const struct stat *st, char *out);
 
-/* Answers "201 Created" with a Location for the request path, or "204 No Content". */
-void ymk__respond_created(struct ymk_request *r, int replaced);
+/* Answers with a copy of body[0..len) (Range applied to a 200 answer to GET; no body for 204 and
+ * 304). content_type NULL: no Content-Type. location, when not NULL, becomes a Location header. */
+void ymk__resp_memory(struct ymk__resp *r, int status, const char *content_type, const void *body,
+		      size_t len, const char *location);
 
-/* Answers with a copy of body[0..len) (Range applied to a 200 answer to GET). location, when not
- * NULL, becomes a Location header. Returns 0 or YMK_ENOMEM (the connection then closes). */
-int ymk__respond_memory(struct ymk_request *r, int status, const char *content_type, const void *body,
-			size_t len, const char *location);
-
-/* The media type for a request path: the embedder's hook first, then the built-in table,
- * then application/octet-stream. */
-const char *ymk__content_type(ymk_server *srv, const char *path);
-
-/* The static-file handler: answers r from the document root (static.c). */
-void ymk__static_serve(struct ymk_request *r);
-
-/* Writes the Allow value for the server's enabled methods ("GET, HEAD, OPTIONS, PUT, DELETE" at
- * most) into out (at least 64 bytes); for OPTIONS *. */
-void ymk__allow_server(const ymk_server *srv, char *out);
-
-/* The upload of a pending PUT is complete: verdict, then put in place, then 201/204 (static.c). */
-void ymk__static_finish_upload(struct ymk__conn *c, struct ymk_request *r);
-
-/* Starts reading the body of r into a sink (conn.c). For an upload, dir_fd, tmp and base are
- * taken over. Returns 0, or an HTTP status to answer instead (everything then released). */
-int ymk__conn_start_body(struct ymk_request *r, enum ymk__body_sink sink, uint64_t limit, int dir_fd,
-			 struct ymk__tmpfile *tmp, const char *base, unsigned mode);
+/* "201 Created" with a Location for the (decoded) path, or "204 No Content" when replaced. */
+void ymk__resp_created(struct ymk__resp *r, const char *path, int replaced);
 
 #endif

@@ -2,13 +2,15 @@
  * and the listener, and hands the work to the configured process model. Nothing below calls back
  * into this file. */
 #include "alloc.h"
-#include "conn.h"
+#include "handler.h"
 #include "fcache.h"
 #include "fs.h"
 #include "internal.h"
 #include "listen.h"
 #include "models.h"
 #include "os.h"
+#include "out.h"
+#include "request.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,10 +60,6 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 		goto fail;
 	if (cfg->s.error_pages && !(srv->s.error_pages = ymk__strdup(cfg->s.error_pages)))
 		goto fail;
-	/* path, query copy, file name: see conn.c and static.c */
-	srv->scratch_len = 3 * srv->s.max_request_line + 64;
-	if (!(srv->scratch = ymk__malloc(srv->scratch_len)))
-		goto fail;
 	if (srv->s.root) {
 		err = ymk__fs_open_root(srv->s.root);
 		if (err < 0) {
@@ -96,12 +94,17 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 	if (srv->s.model == YMK_MODEL_EVENT && (err = ymk__loop_new(srv)) < 0)
 		goto fail;
 	ymk__listen_busy_init(srv);
+	ymk__chain_build(srv);
+	ymk__static_allow_all(srv, srv->allow_all);
+	srv->nonce = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	/* The pools' slot arrays now, so that giving a buffer back never allocates. */
 	srv->pool_in = (struct ymk__pool){.cap = 64, .size = srv->s.max_header_bytes + 4096};
 	srv->pool_out = (struct ymk__pool){.cap = 64, .size = YMK__OUT_STD};
+	srv->pool_req = (struct ymk__pool){.cap = 64, .size = ymk__request_size(&srv->s)};
 	err = YMK_ENOMEM;
 	if (!(srv->pool_in.v = ymk__calloc(64, sizeof(void *))) ||
-	    !(srv->pool_out.v = ymk__calloc(64, sizeof(void *))))
+	    !(srv->pool_out.v = ymk__calloc(64, sizeof(void *))) ||
+	    !(srv->pool_req.v = ymk__calloc(64, sizeof(void *))))
 		goto fail;
 	*out = srv;
 	return 0;
@@ -172,6 +175,7 @@ void ymk_server_free(ymk_server *srv)
 	ymk__fcache_free(srv);
 	ymk__pool_free(&srv->pool_in);
 	ymk__pool_free(&srv->pool_out);
+	ymk__pool_free(&srv->pool_req);
 	if (srv->listen_fd >= 0) {
 		close(srv->listen_fd);
 		/* The socket file this server created goes with it. */
@@ -186,7 +190,6 @@ void ymk_server_free(ymk_server *srv)
 		close(srv->wake_fd[0]);
 	if (srv->wake_fd[1] >= 0)
 		close(srv->wake_fd[1]);
-	ymk__free(srv->scratch);
 	ymk__free(srv->s.root);
 	ymk__free(srv->s.error_pages);
 	ymk__free(srv);

@@ -8,7 +8,8 @@
 #include "fcache.h"
 #include "fs.h"
 #include "listing.h"
-#include "response.h"
+#include "handler.h"
+#include "request.h"
 
 #include <errno.h>
 #include <string.h>
@@ -46,7 +47,7 @@ static void allow_add(char *out, const char *name)
 	strcat(out, name);
 }
 
-void ymk__allow_server(const ymk_server *srv, char *out)
+void ymk__static_allow_all(const ymk_server *srv, char *out)
 {
 	out[0] = '\0';
 	for (size_t i = 0; i < N_METHODS; i++)
@@ -58,7 +59,7 @@ void ymk__allow_server(const ymk_server *srv, char *out)
  * and no writes on a directory. */
 static void allow_path(struct ymk_request *r, int is_dir, char *out)
 {
-	const ymk_server *srv = r->conn->srv;
+	const ymk_server *srv = r->srv;
 	out[0] = '\0';
 	for (size_t i = 0; i < N_METHODS; i++) {
 		unsigned f = methods[i].flag;
@@ -101,31 +102,28 @@ static int open_error_status(int err)
 	}
 }
 
-/* The root-relative name the kernel sees, NUL-terminated, in the scratch area set aside for it:
+/* The root-relative name the kernel sees, NUL-terminated, in the request's scratch name:
  * "/" rel, so that the MIME hook can be given the "/"-form. Returns rel (fsname + 1). */
 static char *file_name(struct ymk_request *r, char **fsname)
 {
-	ymk_server *srv = r->conn->srv;
-	char *f = srv->scratch + 2 * srv->s.max_request_line + 8;
+	char *f = r->fsname;
 	f[0] = '/';
-	memcpy(f + 1, r->p->rel, r->p->rel_len);
-	f[1 + r->p->rel_len] = '\0';
+	memcpy(f + 1, r->p.rel, r->p.rel_len);
+	f[1 + r->p.rel_len] = '\0';
 	*fsname = f;
 	return f + 1;
 }
 
-/* 301 to the slash form of a directory path: the decoded path is re-encoded, so the Location
- * never carries raw bytes from the request other than its (already valid) query. */
-static void redirect_to_directory(struct ymk_request *r)
+void ymk__static_redirect_dir(struct ymk_request *r)
 {
-	size_t cap = 3 * (r->p->rel_len + 2) + 16 + (r->query ? strlen(r->query) + 1 : 0) + 32;
+	size_t cap = 3 * (r->p.rel_len + 2) + 16 + (r->query ? strlen(r->query) + 1 : 0) + 32;
 	char *loc = ymk__malloc(cap);
 	if (!loc) {
-		ymk__respond_error(r->conn, 503, 1, NULL);
+		ymk__request_error(r, 503, 1, NULL);
 		return;
 	}
 	memcpy(loc, "Location: /", 11);
-	long n = ymk__path_encode(r->p->rel, r->p->rel_len, loc + 11, cap - 11);
+	long n = ymk__path_encode(r->p.rel, r->p.rel_len, loc + 11, cap - 11);
 	size_t len = n < 0 ? 11 : 11 + (size_t)n;
 	loc[len++] = '/';
 	if (r->query) {
@@ -135,7 +133,7 @@ static void redirect_to_directory(struct ymk_request *r)
 		len += q;
 	}
 	memcpy(loc + len, "\r\n", 3);
-	ymk__respond_error(r->conn, 301, 0, loc);
+	ymk__request_error(r, 301, 0, loc);
 	ymk__free(loc);
 }
 
@@ -147,17 +145,17 @@ static void serve_listing(struct ymk_request *r, int dirfd)
 	char *pool;
 	int err = ymk__fs_list(dirfd, &e, &n, &pool);
 	if (err) {
-		ymk__respond_error(r->conn, err == YMK_ENOMEM ? 503 : 500, 0, NULL);
+		ymk__request_error(r, err == YMK_ENOMEM ? 503 : 500, 0, NULL);
 		return;
 	}
 	ymk__listing_sort(e, n);
 	size_t len = ymk__listing_html(r->path, e, n, NULL, 0);
 	char *page = ymk__malloc(len);
 	if (!page) {
-		ymk__respond_error(r->conn, 503, 0, NULL);
+		ymk__request_error(r, 503, 0, NULL);
 	} else {
 		ymk__listing_html(r->path, e, n, page, len);
-		(void)ymk__respond_memory(r, 200, "text/html; charset=utf-8", page, len, NULL);
+		ymk__request_memory(r, 200, "text/html; charset=utf-8", page, len);
 	}
 	ymk__free(page);
 	ymk__free(e);
@@ -186,7 +184,7 @@ static int open_sidecar(struct ymk_request *r, char *rel, struct stat *st, const
 		if (!(ok & order[i]->bit))
 			continue;
 		memcpy(rel + n, order[i]->ext, 4);
-		int fd = ymk__fs_open_read(r->conn->srv->root_fd, rel, st);
+		int fd = ymk__fs_open_read(r->srv->root_fd, rel, st);
 		rel[n] = '\0';
 		if (fd >= 0 && S_ISREG(st->st_mode)) {
 			*encoding = order[i]->name;
@@ -198,79 +196,25 @@ static int open_sidecar(struct ymk_request *r, char *rel, struct stat *st, const
 	return -1;
 }
 
-/* The bundle entry for a '/'-rooted path of len bytes (binary search: the files are sorted). */
-static const ymk_bundle_file *bundle_find(const ymk_bundle *b, const char *path, size_t len)
+/* GET and HEAD from the root. Passes without a root (a bundle's miss): the chain answers 404. */
+static int serve_read(struct ymk_request *r)
 {
-	size_t lo = 0, hi = b->count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *p = b->files[mid].path;
-		int cmp = strncmp(p, path, len);
-		if (cmp == 0)
-			cmp = p[len] ? 1 : 0;
-		if (cmp == 0)
-			return &b->files[mid];
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* Answers from the bundle when it has the path. Returns 1 when answered. */
-static int serve_bundle(struct ymk_request *r)
-{
-	const ymk_bundle *b = r->conn->srv->s.bundle;
-	char key[YMK_DEFAULT_MAX_REQUEST_LINE + 16];
-	size_t n = strlen(r->path);
-	if (n + sizeof INDEX_NAME + 1 > sizeof key)
-		return 0;
-	memcpy(key, r->path, n);
-	if (key[n - 1] == '/') {
-		memcpy(key + n, INDEX_NAME, sizeof INDEX_NAME);
-		n += sizeof INDEX_NAME - 1;
-	}
-	const ymk_bundle_file *f = bundle_find(b, key, n);
-	if (f) {
-		ymk__respond_bundle(r, f);
-		return 1;
-	}
-	if (key[n - 1] != '/' && !r->p->trailing_slash) {
-		/* "/dir" when the bundle has "/dir/index.html": the same redirect a directory gets. */
-		key[n] = '/';
-		memcpy(key + n + 1, INDEX_NAME, sizeof INDEX_NAME);
-		if (bundle_find(b, key, n + sizeof INDEX_NAME)) {
-			redirect_to_directory(r);
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static void serve_read(struct ymk_request *r)
-{
-	struct ymk__conn *c = r->conn;
-	ymk_server *srv = c->srv;
-	if (srv->s.bundle && serve_bundle(r))
-		return;
-	if (srv->root_fd < 0) {
-		ymk__respond_error(c, 404, 0, NULL);
-		return;
-	}
+	ymk_server *srv = r->srv;
+	if (srv->root_fd < 0)
+		return YMK__LINK_PASS;
 	char *fsname, *rel = file_name(r, &fsname);
 
 	struct stat st;
 	struct ymk__fentry *fe = NULL;
 	int fd = ymk__fcache_open(srv, rel, &st, &fe);
 	if (fd >= 0 && S_ISDIR(st.st_mode)) { /* directories are never cached: fd is ours */
-		if (!r->p->trailing_slash) {
+		if (!r->p.trailing_slash) {
 			close(fd);
-			redirect_to_directory(r);
-			return;
+			ymk__static_redirect_dir(r);
+			return YMK__LINK_ANSWERED;
 		}
 		int dirfd = fd;
-		size_t n = r->p->rel_len;
+		size_t n = r->p.rel_len;
 		if (n)
 			rel[n++] = '/';
 		memcpy(rel + n, INDEX_NAME, sizeof INDEX_NAME);
@@ -279,20 +223,20 @@ static void serve_read(struct ymk_request *r)
 			if (srv->s.listing)
 				serve_listing(r, dirfd);
 			else
-				ymk__respond_error(c, 403, 0, NULL);
+				ymk__request_error(r, 403, 0, NULL);
 			close(dirfd);
-			return;
+			return YMK__LINK_ANSWERED;
 		}
 		close(dirfd);
 	}
 	if (fd < 0) {
-		ymk__respond_error(c, open_error_status(fd), 0, NULL);
-		return;
+		ymk__request_error(r, open_error_status(fd), 0, NULL);
+		return YMK__LINK_ANSWERED;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd); /* only regular files are cached: an fd for anything else is ours */
-		ymk__respond_error(c, 403, 0, NULL);
-		return;
+		ymk__request_error(r, 403, 0, NULL);
+		return YMK__LINK_ANSWERED;
 	}
 	/* The type is the original's, also when a precompressed variant is sent. */
 	const char *type = ymk__content_type(srv, fsname);
@@ -302,7 +246,7 @@ static void serve_read(struct ymk_request *r)
 		int sfd = open_sidecar(r, rel, &sst, &encoding);
 		if (sfd >= 0) {
 			if (fe)
-				ymk__fcache_release(srv, fe);
+				ymk__fcache_release(fe);
 			else
 				close(fd);
 			fe = NULL;
@@ -310,7 +254,8 @@ static void serve_read(struct ymk_request *r)
 			st = sst;
 		}
 	}
-	ymk__respond_file(r, fd, &st, type, encoding, srv->s.precompressed, fe);
+	ymk__request_file(r, fd, &st, type, encoding, srv->s.precompressed, fe);
+	return YMK__LINK_ANSWERED;
 }
 
 /* Opens the target's directory for a write and looks at the target itself.
@@ -319,7 +264,7 @@ static int open_target(struct ymk_request *r, int missing_parent_status, const c
 		       struct stat *st, int *exists)
 {
 	char *fsname, *rel = file_name(r, &fsname);
-	int dirfd = ymk__fs_open_parent(r->conn->srv->root_fd, rel, base);
+	int dirfd = ymk__fs_open_parent(r->srv->root_fd, rel, base);
 	if (dirfd < 0) {
 		int s = open_error_status(dirfd);
 		return -(s == 404 ? missing_parent_status : s);
@@ -354,25 +299,26 @@ static int write_preconditions(struct ymk_request *r, const struct stat *st, int
 	return ymk__preconditions_eval(&pc, &v, 0);
 }
 
+static void finish_upload(struct ymk_request *r);
+
 static void serve_put(struct ymk_request *r)
 {
-	struct ymk__conn *c = r->conn;
 	const struct ymk__http_request *req = r->http;
 
 	if (ymk__http_find(req, "Content-Range")) {
-		ymk__respond_error(c, 400, 1, NULL); /* a partial PUT would be taken for the whole */
+		ymk__request_error(r, 400, 1, NULL); /* a partial PUT would be taken for the whole */
 		return;
 	}
-	if (r->p->trailing_slash || r->p->rel_len == 0) {
-		ymk__respond_error(c, 409, 1, NULL);
+	if (r->p.trailing_slash || r->p.rel_len == 0) {
+		ymk__request_error(r, 409, 1, NULL);
 		return;
 	}
 	if (!req->chunked && req->content_length < 0) {
-		ymk__respond_error(c, 411, 1, NULL);
+		ymk__request_error(r, 411, 1, NULL);
 		return;
 	}
 	if (req->content_length > 0 && (uint64_t)req->content_length > r->body_limit) {
-		ymk__respond_error(c, 413, 1, NULL);
+		ymk__request_error(r, 413, 1, NULL);
 		return;
 	}
 	const char *base;
@@ -380,7 +326,7 @@ static void serve_put(struct ymk_request *r)
 	int exists;
 	int dirfd = open_target(r, 409, &base, &st, &exists);
 	if (dirfd < 0) {
-		ymk__respond_error(c, -dirfd, 1, NULL);
+		ymk__request_error(r, -dirfd, 1, NULL);
 		return;
 	}
 	int status = 0;
@@ -398,24 +344,27 @@ static void serve_put(struct ymk_request *r)
 	}
 	if (status) {
 		close(dirfd);
-		ymk__respond_error(c, status, 1, NULL);
+		ymk__request_error(r, status, 1, NULL);
 		return;
 	}
-	status = ymk__conn_start_body(r, YMK__SINK_UPLOAD, r->body_limit, dirfd, &tmp, base, r->file_mode);
+	/* base points into the request's scratch name, which nothing else uses until the answer. */
+	status = ymk__body_to_file(r, r->body_limit, dirfd, &tmp, finish_upload);
+	r->body_sink.base = base;
 	if (status)
-		ymk__respond_error(c, status, 1, NULL);
+		ymk__request_error(r, status, 1, NULL);
 }
 
-void ymk__static_finish_upload(struct ymk__conn *c, struct ymk_request *r)
+/* The upload's body is complete: verdict, then put in place, then 201/204. */
+static void finish_upload(struct ymk_request *r)
 {
-	struct ymk__pending *pd = c->pend;
-	ymk_server *srv = c->srv;
+	struct ymk__body *b = &r->body_sink;
+	ymk_server *srv = r->srv;
 	int status = 0;
-	int err = ymk__fs_tmp_sync(&pd->tmp);
+	int err = ymk__fs_tmp_sync(&b->tmp);
 	if (err)
 		status = err == -ENOSPC || err == -EDQUOT ? 507 : 500;
 	if (!status && srv->s.verdict) {
-		int v = srv->s.verdict(r, pd->tmp.fd, pd->received, srv->s.verdict_user);
+		int v = srv->s.verdict(r, b->tmp.fd, b->received, srv->s.verdict_user);
 		if (v)
 			status = v >= 400 && v <= 599 ? v : 500;
 	}
@@ -425,25 +374,24 @@ void ymk__static_finish_upload(struct ymk__conn *c, struct ymk_request *r)
 		 * rename, not just when the request arrived. */
 		const struct ymk__http_header *inm = ymk__http_find(r->http, "If-None-Match");
 		int create_only = inm && inm->value_len == 1 && inm->value[0] == '*';
-		err = ymk__fs_tmp_commit(pd->dir_fd, &pd->tmp, pd->base, create_only, &replaced);
+		err = ymk__fs_tmp_commit(b->dir_fd, &b->tmp, b->base, create_only, &replaced);
 		if (err)
 			status = err == -EEXIST ? 412
 			       : err == -EISDIR || err == -ENOTDIR ? 409
 			       : err == -ENOSPC || err == -EDQUOT ? 507 : 500;
 	}
 	if (status) {
-		ymk__fs_tmp_discard(pd->dir_fd, &pd->tmp);
-		ymk__respond_error(c, status, 0, NULL);
+		ymk__fs_tmp_discard(b->dir_fd, &b->tmp);
+		ymk__request_error(r, status, 0, NULL);
 		return;
 	}
-	ymk__respond_created(r, replaced);
+	ymk__request_created(r, replaced);
 }
 
 static void serve_delete(struct ymk_request *r)
 {
-	struct ymk__conn *c = r->conn;
-	if (r->p->trailing_slash || r->p->rel_len == 0) {
-		ymk__respond_error(c, 403, 0, NULL);
+	if (r->p.trailing_slash || r->p.rel_len == 0) {
+		ymk__request_error(r, 403, 0, NULL);
 		return;
 	}
 	const char *base;
@@ -451,7 +399,7 @@ static void serve_delete(struct ymk_request *r)
 	int exists;
 	int dirfd = open_target(r, 404, &base, &st, &exists);
 	if (dirfd < 0) {
-		ymk__respond_error(c, -dirfd, 0, NULL);
+		ymk__request_error(r, -dirfd, 0, NULL);
 		return;
 	}
 	int status;
@@ -465,20 +413,20 @@ static void serve_delete(struct ymk_request *r)
 	}
 	close(dirfd);
 	if (status == 204)
-		ymk__respond_created(r, 1);
+		ymk__request_created(r, 1);
 	else
-		ymk__respond_error(c, status, 0, NULL);
+		ymk__request_error(r, status, 0, NULL);
 }
 
 /* Whether the path names a directory (for OPTIONS and Allow): trailing slash, the root, or an
  * existing directory. */
 static int path_is_dir(struct ymk_request *r)
 {
-	if (r->p->trailing_slash || r->p->rel_len == 0)
+	if (r->p.trailing_slash || r->p.rel_len == 0)
 		return 1;
 	char *fsname, *rel = file_name(r, &fsname);
 	struct stat st;
-	int fd = ymk__fs_open_read(r->conn->srv->root_fd, rel, &st);
+	int fd = ymk__fs_open_read(r->srv->root_fd, rel, &st);
 	if (fd < 0)
 		return 0;
 	close(fd);
@@ -488,53 +436,55 @@ static int path_is_dir(struct ymk_request *r)
 static void respond_405(struct ymk_request *r)
 {
 	char allow[64], extra[80];
-	allow_path(r, r->conn->srv->root_fd >= 0 && path_is_dir(r), allow);
+	allow_path(r, r->srv->root_fd >= 0 && path_is_dir(r), allow);
 	memcpy(extra, "Allow: ", 7);
 	strcpy(extra + 7, allow);
 	strcat(extra, "\r\n");
-	ymk__respond_error(r->conn, 405, 0, extra);
+	ymk__request_error(r, 405, 0, extra);
 }
 
-void ymk__static_serve(struct ymk_request *r)
+int ymk__static_admit(struct ymk_request *r)
 {
-	struct ymk__conn *c = r->conn;
-	ymk_server *srv = c->srv;
+	ymk_server *srv = r->srv;
+	if (!srv->s.policy)
+		return 0;
+	int st = srv->s.policy(r, srv->s.policy_user);
+	if (st == 405)
+		respond_405(r); /* RFC 9110 15.5.6: a 405 always says what is allowed */
+	else if (st)
+		ymk__request_error(r, st >= 400 && st <= 599 ? st : 500, 0, NULL);
+	return st != 0;
+}
+
+int ymk__static_serve(struct ymk_request *r)
+{
+	ymk_server *srv = r->srv;
 	unsigned flag = method_flag(r->http->method_id);
 	char allow[64];
 
 	if (!flag || !(srv->s.methods & flag)) {
 		respond_405(r);
-		return;
+		return YMK__LINK_ANSWERED;
 	}
 	if (flag == YMK_METHOD_OPTIONS) {
 		allow_path(r, srv->root_fd >= 0 && path_is_dir(r), allow);
-		ymk__respond_options(c, allow);
-		return;
+		ymk__resp_options(&r->resp, allow);
+		return YMK__LINK_ANSWERED;
 	}
 	if (srv->root_fd < 0 && !(srv->s.bundle && (flag == YMK_METHOD_GET || flag == YMK_METHOD_HEAD))) {
-		ymk__respond_error(c, 404, 0, NULL);
-		return;
+		ymk__request_error(r, 404, 0, NULL);
+		return YMK__LINK_ANSWERED;
 	}
-	if (srv->s.policy) {
-		int st = srv->s.policy(r, srv->s.policy_user);
-		if (st == 405) {
-			respond_405(r); /* RFC 9110 15.5.6: a 405 always says what is allowed */
-			return;
-		}
-		if (st) {
-			ymk__respond_error(c, st >= 400 && st <= 599 ? st : 500, 0, NULL);
-			return;
-		}
-	}
+	if (ymk__static_admit(r))
+		return YMK__LINK_ANSWERED;
 	switch (flag) {
 	case YMK_METHOD_PUT:
 		serve_put(r);
-		break;
+		return YMK__LINK_ANSWERED;
 	case YMK_METHOD_DELETE:
 		serve_delete(r);
-		break;
+		return YMK__LINK_ANSWERED;
 	default:
-		serve_read(r);
-		break;
+		return serve_read(r);
 	}
 }

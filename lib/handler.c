@@ -1,0 +1,66 @@
+/* handler.c: the handler chain (see handler.h), with its first and last links: the embedder's
+ * handler, which may answer, read the body first, pass, or name an error status; and the 404 at
+ * the end. */
+#include "handler.h"
+
+#include "body.h"
+#include "request.h"
+
+/* The embedder's handler is called a second time once the body it asked for is in memory. */
+static void handler_body_done(struct ymk_request *r)
+{
+	ymk_server *srv = r->srv;
+	r->body = r->body_sink.mem ? r->body_sink.mem : "";
+	r->body_len = r->body_sink.mem_len;
+	int rc = srv->s.handler(r, srv->s.handler_user);
+	if (!r->responded)
+		ymk__request_error(r, rc >= 400 && rc <= 599 ? rc : 500, 0, NULL);
+}
+
+static int embedder_link(struct ymk_request *r)
+{
+	ymk_server *srv = r->srv;
+	uint64_t max_body = r->body_limit;
+	r->body_limit = max_body < YMK_DEFAULT_MAX_HANDLER_BODY ? max_body : YMK_DEFAULT_MAX_HANDLER_BODY;
+	int rc = srv->s.handler(r, srv->s.handler_user);
+	if (r->responded)
+		return YMK__LINK_ANSWERED;
+	if (rc == YMK_READ_BODY) {
+		int st = ymk__body_to_memory(r, r->body_limit, handler_body_done);
+		if (st)
+			ymk__request_error(r, st, 1, NULL);
+		return YMK__LINK_ANSWERED;
+	}
+	if (rc == YMK_PASS) {
+		r->body_limit = max_body;
+		return YMK__LINK_PASS;
+	}
+	ymk__request_error(r, rc >= 400 && rc <= 599 ? rc : 500, 0, NULL);
+	return YMK__LINK_ANSWERED;
+}
+
+static int not_found_link(struct ymk_request *r)
+{
+	ymk__request_error(r, 404, 0, NULL);
+	return YMK__LINK_ANSWERED;
+}
+
+void ymk__chain_build(ymk_server *srv)
+{
+	struct ymk__chain *ch = &srv->chain;
+	ch->n = 0;
+	if (srv->s.handler)
+		ch->links[ch->n++] = embedder_link;
+	if (srv->s.bundle)
+		ch->links[ch->n++] = ymk__bundle_serve;
+	ch->links[ch->n++] = ymk__static_serve;
+	ch->links[ch->n++] = not_found_link;
+}
+
+void ymk__chain_serve(struct ymk_request *r)
+{
+	const struct ymk__chain *ch = &r->srv->chain;
+	for (unsigned i = 0; i < ch->n; i++)
+		if (ch->links[i](r) == YMK__LINK_ANSWERED)
+			return;
+}

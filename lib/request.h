@@ -1,0 +1,82 @@
+/* request.h: the request object. It owns everything a request needs beyond the bytes of its head
+ * (which the connection's input buffer keeps until the answer is done): the parsed head, the
+ * decoded path and query, a scratch name for the file system, the answer's context, and its body
+ * sink, so a request can outlive the callback that received it. Request objects come from a pool
+ * of the server: no allocation per request in the steady state. */
+#ifndef YMK_REQUEST_H
+#define YMK_REQUEST_H
+
+#include "body.h"
+#include "http_parse.h"
+#include "internal.h"
+#include "path.h"
+#include "response.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+/* The request as handlers see it (the public ymk_request). */
+struct ymk_request {
+	ymk_server *srv;
+	const struct sockaddr *peer;
+	socklen_t peer_len;
+	struct ymk__http_request *http; /* the parsed head, in this object's block */
+	const char *method;             /* NUL-terminated in the connection's input buffer */
+	const char *target;             /* idem */
+	char *path;                     /* "/" + rel (+ "/"), in this object's block */
+	struct ymk__path p;             /* p.rel points into path */
+	char *query;                    /* NUL-terminated copy, or NULL */
+	char *fsname;                   /* scratch: "/" + the name the kernel sees (with room for a
+					 * suffix such as "/index.html" or ".br"), fsname_cap bytes */
+	size_t fsname_cap;
+	struct ymk__resp resp;          /* how the answer is built, and into which output object */
+	int responded;
+	int probe;                      /* a policy call made to build an Allow header */
+	uint64_t body_limit;
+	unsigned file_mode;
+	const void *body;               /* the body read for a handler's second call */
+	size_t body_len;
+	char *extra;                    /* response headers added by the handler: "Name: value\r\n" */
+	size_t extra_len;
+	struct ymk__body body_sink;     /* a body to read before the answer, or none */
+};
+
+/* The size of one request object with its buffers for the server's limits (the pool's size). */
+size_t ymk__request_size(const struct ymk__settings *s);
+
+/* Takes a request object from the server's pool (or allocates one); NULL when out of memory.
+ * Its http member is ready for the parser; the rest is set by ymk__request_start(). */
+struct ymk_request *ymk__request_get(ymk_server *srv);
+
+/* Sets up a parsed request: decodes and checks the target's path into the request's buffers and
+ * prepares the answer's context (resp must already name the output object and say is_head,
+ * keep_alive and ka_header). Returns 0, or the HTTP status to answer (400, 403, 404, 414). */
+int ymk__request_start(struct ymk_request *r, const struct sockaddr *peer, socklen_t peer_len);
+
+/* Gives the request back to the pool: its body sink is thrown away, added headers freed. */
+void ymk__request_put(struct ymk_request *r);
+
+/* Answers through response.c with the handler's added headers (see ymk__resp_memory and
+ * ymk__resp_created). */
+void ymk__request_memory(struct ymk_request *r, int status, const char *content_type, const void *body,
+			 size_t len);
+void ymk__request_created(struct ymk_request *r, int replaced);
+
+/* Answers with the library's error page (custom page when configured), see ymk__resp_error. */
+void ymk__request_error(struct ymk_request *r, int status, int close, const char *extra);
+
+/* The custom error page source of a server (srv's error_fd), for struct ymk__resp. */
+int ymk__error_page(void *srv, int status, char **page, size_t *len);
+
+/* The media type for a request path: the embedder's hook first, then the built-in table, then
+ * application/octet-stream. */
+const char *ymk__content_type(ymk_server *srv, const char *path);
+
+/* Answers with the open regular file fd (taken over; or owned by fentry, a cache entry whose
+ * reference is taken over instead) and its stat, applying HEAD, preconditions and Range; the
+ * handler's added headers go on it. */
+struct ymk__fentry;
+void ymk__request_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,
+		       const char *encoding, int vary, struct ymk__fentry *fentry);
+
+#endif
