@@ -11,6 +11,7 @@
 #include "os.h"
 #include "out.h"
 #include "request.h"
+#include "wake.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -132,19 +133,14 @@ int ymk_server_run(ymk_server *srv)
 
 void ymk_server_wake(ymk_server *srv)
 {
-	if (!srv)
-		return;
-	int saved = errno; /* async-signal-safe: keep the interrupted code's errno */
-	(void)!write(srv->wake_fd[1], "x", 1);
-	errno = saved;
+	if (srv)
+		ymk__wake(srv, 0);
 }
 
 void ymk_server_stop(ymk_server *srv)
 {
-	if (!srv)
-		return;
-	srv->stop_requested = 1;
-	ymk_server_wake(srv);
+	if (srv)
+		ymk__wake(srv, 1);
 }
 
 int ymk_server_fd(const ymk_server *srv)

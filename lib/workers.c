@@ -8,6 +8,7 @@
 #include "listen.h"
 #include "log.h"
 #include "models.h"
+#include "wake.h"
 
 #include "alloc.h"
 #include "os.h"
@@ -26,7 +27,7 @@ static ymk_server *worker_server;
 static void worker_on_term(int sig)
 {
 	(void)sig;
-	ymk_server_stop(worker_server);
+	ymk__wake(worker_server, 1);
 }
 
 static void worker_main(ymk_server *srv)
