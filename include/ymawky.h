@@ -249,8 +249,8 @@ YMK_EXPORT int ymk_config_set_listen_fd(ymk_config *cfg, int fd);
  * dies is not replaced. Returns 0 or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_workers(ymk_config *cfg, unsigned n);
 
-/* The process model (enum ymk_model). Returns 0 or YMK_EINVAL. */
-YMK_EXPORT int ymk_config_set_model(ymk_config *cfg, int model);
+/* The process model. Returns 0 or YMK_EINVAL (not a value of enum ymk_model). */
+YMK_EXPORT int ymk_config_set_model(ymk_config *cfg, enum ymk_model model);
 
 /* The cap on live connections (event model) or live children (fork model), 1..1000000.
  * Past it a client gets 503 with Retry-After and the connection is closed. Returns 0 or YMK_EINVAL. */
@@ -362,8 +362,9 @@ YMK_EXPORT int ymk_config_set_access_log(ymk_config *cfg, ymk_access_fn *fn, voi
  * and listens on the address (so ymk_server_port() is known before ymk_server_run()).
  * Returns 0 and sets *out; or YMK_EINVAL, YMK_ENOMEM, YMK_ENOROOT, YMK_ENOTDIR, or -errno from the
  * kernel (-ENOENT for a missing root, -EADDRINUSE, -EACCES...), with the detail in
- * ymk_config_error(cfg). On failure *out is set to NULL and nothing is left open. */
-YMK_EXPORT int ymk_server_new(ymk_server **out, const ymk_config *cfg);
+ * ymk_config_error(cfg): that is the one thing written into cfg, which is why it is not const
+ * (the server keeps no reference to it). On failure *out is set to NULL and nothing is left open. */
+YMK_EXPORT int ymk_server_new(ymk_server **out, ymk_config *cfg);
 
 /* Serves until ymk_server_stop() is called, then returns 0 (or a negative code if the loop
  * itself failed). In the fork model the children still serving are sent SIGTERM and reaped
@@ -477,7 +478,8 @@ YMK_EXPORT int ymk_respond_buffer(ymk_request *req, int status, const char *cont
 /* Answers 200 with the regular file open at fd, which the library takes over in every case (it is
  * closed after sending, or at once on failure). content_type may be NULL (the MIME hook, then the
  * table, applied to the request path). Last-Modified, ETag, HEAD and Range are applied as for
- * static files. Returns 0, YMK_EINVAL (not a regular file), -errno, or YMK_ERESPONDED. */
+ * static files. Returns 0, YMK_EINVAL (not a regular file), -errno (fstat failed), YMK_ERESPONDED,
+ * or YMK_ENOMEM (the answer could not be built: the connection closes unanswered). */
 YMK_EXPORT int ymk_respond_fd(ymk_request *req, int fd, const char *content_type);
 
 /* The built-in media type for a path's extension, or "application/octet-stream". Text types carry

@@ -172,7 +172,7 @@ int ymk_config_set_listen(ymk_config *cfg, const char *addr)
 	return ok(cfg);
 }
 
-int ymk_config_set_model(ymk_config *cfg, int model)
+int ymk_config_set_model(ymk_config *cfg, enum ymk_model model)
 {
 	if (!cfg)
 		return YMK_EINVAL;

@@ -21,11 +21,15 @@
 #include "request.h"
 #include "response.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
 #define LINGER_MS 2000
-#define LINGER_MAX_BYTES (1024 * 1024)
+/* A refused upload keeps arriving until the client reads the refusal: lingering must outlast what
+ * the socket buffers of both ends hold in flight (several MiB on loopback with autotuning), or the
+ * close resets the connection under the answer. The time bound above still ends it. */
+#define LINGER_MAX_BYTES (16u * 1024 * 1024)
 #define IN_SLACK 4096 /* input room past the head limit, for body and pipelined bytes */
 
 int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, const struct ymk__transport *tr,
@@ -193,6 +197,14 @@ static void handle_request(struct ymk__conn *c)
 
 /* ---- request bodies ------------------------------------------------------------------------ */
 
+/* The body being read. SEND_CONTINUE and READ_BODY are entered only with a request whose sink is
+ * attached (start_body()), and leave before the request goes. */
+static struct ymk__body *sink_of(const struct ymk__conn *c)
+{
+	assert(c->req && c->req->body_sink.kind != YMK__SINK_NONE);
+	return &c->req->body_sink;
+}
+
 /* A body sink was attached: read the body (after a 100 Continue when the client waits for one). */
 static void start_body(struct ymk__conn *c)
 {
@@ -357,12 +369,12 @@ enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 				return blocked(c);
 			ymk__out_reset(&c->out);
 			c->t_activity = now;
-			c->req->body_sink.t_start = now; /* the client sends only now */
+			sink_of(c)->t_start = now; /* the client sends only now */
 			c->state = YMK__ST_READ_BODY;
 			continue;
 		}
 		case YMK__ST_READ_BODY: {
-			struct ymk__body *b = &c->req->body_sink;
+			struct ymk__body *b = sink_of(c);
 			size_t used = 0;
 			int r = 0;
 			if (c->in_len > c->head_len || (!b->chunked && b->remaining == 0)) {
@@ -456,7 +468,7 @@ uint64_t ymk__conn_deadline(const struct ymk__conn *c)
 	case YMK__ST_READ_BODY: {
 		/* ymawky's rule: grace + length / rate for the whole body; chunked bodies earn
 		 * time by what they delivered. The read timeout bounds each silence. */
-		const struct ymk__body *b = &c->req->body_sink;
+		const struct ymk__body *b = sink_of(c);
 		uint64_t len = b->chunked ? b->received : b->received + b->remaining;
 		uint64_t budget = s->body_grace_ms + len * 1000u / s->body_min_rate;
 		return min_u64(b->t_start + budget, c->t_activity + s->read_timeout_ms);

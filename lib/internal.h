@@ -20,7 +20,7 @@ struct ymk__settings {
 	char *root; /* owned */
 	struct sockaddr_storage listen_addr;
 	socklen_t listen_len;
-	int model;
+	enum ymk_model model;
 	unsigned max_connections;
 	size_t max_request_line;
 	size_t max_header_bytes;

@@ -24,24 +24,22 @@
 #include <string.h>
 #include <unistd.h>
 
-int ymk_server_new(ymk_server **out, const ymk_config *cfg)
+int ymk_server_new(ymk_server **out, ymk_config *cfg)
 {
 	if (!out)
 		return YMK_EINVAL;
 	*out = NULL;
 	if (!cfg)
 		return YMK_EINVAL;
-	/* The detail goes into the caller's config: it is const to the caller's code paths, but the
-	 * error slot is documented as written by this call. */
-	ymk_config *errcfg = (ymk_config *)cfg;
-	errcfg->err[0] = '\0';
+	/* The detail of a failure goes into the caller's config. */
+	cfg->err[0] = '\0';
 
 	if (!cfg->s.root && !cfg->s.handler && !cfg->s.bundle) {
-		snprintf(errcfg->err, sizeof errcfg->err, "neither a root, a bundle nor a handler is set");
+		snprintf(cfg->err, sizeof cfg->err, "neither a root, a bundle nor a handler is set");
 		return YMK_ENOROOT;
 	}
 	if (cfg->s.max_header_bytes < cfg->s.max_request_line + 4) {
-		snprintf(errcfg->err, sizeof errcfg->err,
+		snprintf(cfg->err, sizeof cfg->err,
 			 "max_header_bytes (%zu) must be at least max_request_line + 4 (%zu)",
 			 cfg->s.max_header_bytes, cfg->s.max_request_line + 4);
 		return YMK_EINVAL;
@@ -64,7 +62,7 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 	if (srv->s.root) {
 		err = ymk__fs_open_root(srv->s.root);
 		if (err < 0) {
-			snprintf(errcfg->err, sizeof errcfg->err, "root \"%.200s\": %s", srv->s.root,
+			snprintf(cfg->err, sizeof cfg->err, "root \"%.200s\": %s", srv->s.root,
 				 ymk_strerror(err));
 			goto fail;
 		}
@@ -73,7 +71,7 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 	if (srv->s.error_pages) {
 		err = ymk__fs_open_root(srv->s.error_pages);
 		if (err < 0) {
-			snprintf(errcfg->err, sizeof errcfg->err, "error pages \"%.200s\": %s",
+			snprintf(cfg->err, sizeof cfg->err, "error pages \"%.200s\": %s",
 				 srv->s.error_pages, ymk_strerror(err));
 			goto fail;
 		}
@@ -86,7 +84,7 @@ int ymk_server_new(ymk_server **out, const ymk_config *cfg)
 	else
 		err = ymk__listen_open(srv, srv->s.model == YMK_MODEL_EVENT && srv->s.workers > 1);
 	if (err < 0) {
-		snprintf(errcfg->err, sizeof errcfg->err, "listen: %s", ymk_strerror(err));
+		snprintf(cfg->err, sizeof cfg->err, "listen: %s", ymk_strerror(err));
 		goto fail;
 	}
 	srv->listen_fd = err;
