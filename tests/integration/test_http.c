@@ -471,6 +471,67 @@ START_TEST(test_errors_close)
 }
 END_TEST
 
+/* Host and an absolute-form authority must be uri-host [":" port] (RFC 9110 7.2, RFC 3986); a
+ * transfer coding other than chunked is 501. Every refusal closes; valid forms are served. */
+START_TEST(test_host_and_coding)
+{
+	static const struct {
+		const char *raw;
+		int status;
+	} cases[] = {
+		{"GET /hello.txt HTTP/1.1\r\nHost: a:asd\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.1\r\nHost: a:-1\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.1\r\nHost: a:1:2\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.1\r\nHost: [zz]]:80\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.1\r\nHost: .a.b.:c.\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.1\r\nHost: a:65536\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.1\r\nHost: [v1.x]\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.0\r\nHost: 1.2.3\r\n\r\n", 400},
+		{"GET http://a:asd/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"GET http://user@x/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"POST /hello.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+		 "3\r\nabc\r\n0\r\n\r\n", 501},
+		{"POST /hello.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+		 "3\r\nabc\r\n0\r\n\r\n", 400},
+	};
+	static const char *const served[] = {
+		"GET /hello.txt HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+		"GET /hello.txt HTTP/1.1\r\nHost: 127.0.0.1:65535\r\n\r\n",
+		"GET /hello.txt HTTP/1.1\r\nHost: x:\r\n\r\n",
+		"GET http://[::ffff:127.0.0.1]:80/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET HTTPS://Example.ORG./hello.txt?q HTTP/1.0\r\n\r\n",
+	};
+
+	start_model(_i);
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		tc_conn c;
+		tc_response r;
+		char ctx[160];
+
+		snprintf(ctx, sizeof ctx, "%s", tc_show(cases[i].raw, strlen(cases[i].raw)));
+		conn_open(&c);
+		exchange(&c, cases[i].raw, false, &r);
+		expect_status(&r, cases[i].status, ctx);
+		expect_header(&r, "Connection", "close", ctx);
+		expect_body_lacks(&r, HELLO, ctx);
+		expect_closed(&c, ctx);
+		tc_response_free(&r);
+		tc_close(&c);
+	}
+	for (size_t i = 0; i < NELEM(served); i++) {
+		tc_response r;
+		char ctx[160];
+
+		snprintf(ctx, sizeof ctx, "%s", tc_show(served[i], strlen(served[i])));
+		fetch(served[i], false, &r);
+		expect_status(&r, 200, ctx);
+		expect_body_str(&r, HELLO, ctx);
+		tc_response_free(&r);
+	}
+	stop();
+}
+END_TEST
+
 START_TEST(test_methods)
 {
 	static const struct {
@@ -1181,6 +1242,7 @@ static Suite *integration_suite(void)
 	tc = harness_case("errors", 30);
 	tcase_add_loop_test(tc, test_errors_close, 0, 2);
 	tcase_add_loop_test(tc, test_methods, 0, 2);
+	tcase_add_loop_test(tc, test_host_and_coding, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = harness_case("connections", 30);
