@@ -315,7 +315,7 @@ int ymk__conn_start_body(struct ymk_request *r, enum ymk__body_sink sink, uint64
 		pd->base = b;
 	}
 	pd->chunked = req->chunked;
-	ymk__chunked_init(&pd->dec);
+	ymk__chunked_init(&pd->dec, limit);
 	pd->remaining = req->content_length > 0 ? (uint64_t)req->content_length : 0;
 	pd->limit = limit;
 	pd->t_start = ymk__os_now_ms();
@@ -407,6 +407,8 @@ static int body_feed(struct ymk__conn *c, const char *data, size_t len, size_t *
 			if (st)
 				return st;
 		}
+		if (r == YMK__CHUNKED_TOO_LARGE)
+			return 413; /* a chunk size past the limit: refused before its data */
 		if (r < 0)
 			return 400;
 		if (r == 1)
