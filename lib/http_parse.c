@@ -5,7 +5,9 @@
  * YMK__HTTP_AGAIN, an input that already breaks a size limit is refused at once rather than left
  * to grow, and once an input is refused every longer input is refused too. The framing rules
  * (Host, Content-Length, Transfer-Encoding) are checked here, strictly, because disagreeing with
- * a proxy in front of us about where a request ends is how request smuggling starts. */
+ * a proxy in front of us about where a request ends is how request smuggling starts; Host and an
+ * absolute-form authority are parsed to the RFC 3986 grammar, not merely to its alphabet, since a
+ * value two parsers split differently ("a:1:2", "[zz]]:80") routes differently too. */
 #include "http_parse.h"
 
 #include <string.h>
