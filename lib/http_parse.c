@@ -344,22 +344,33 @@ static int has_prefix_ci(const char *t, size_t n, const char *prefix)
 	return 1;
 }
 
+int ymk__http_target_authority(const char *t, size_t n, size_t *start, size_t *end)
+{
+	size_t a, i;
+
+	if (has_prefix_ci(t, n, "http://"))
+		a = 7;
+	else if (has_prefix_ci(t, n, "https://"))
+		a = 8;
+	else
+		return 0;
+	for (i = a; i < n && t[i] != '/' && t[i] != '?' && t[i] != '#'; i++)
+		;
+	*start = a;
+	*end = i;
+	return 1;
+}
+
 /* The authority of an absolute-form http(s) target follows the Host rule; RFC 9110 4.2.4 makes a
  * userinfo part ("user@") an error, and the '@' fails the reg-name test. Other target forms are
  * left to path.c, which refuses what it cannot use. */
 static int check_authority(const char *t, size_t n)
 {
-	size_t start, i;
+	size_t start, end;
 
-	if (has_prefix_ci(t, n, "http://"))
-		start = 7;
-	else if (has_prefix_ci(t, n, "https://"))
-		start = 8;
-	else
+	if (!ymk__http_target_authority(t, n, &start, &end))
 		return 0;
-	for (i = start; i < n && t[i] != '/' && t[i] != '?' && t[i] != '#'; i++)
-		;
-	return ymk__http_host_parse(t + start, i - start, NULL) == 0 ? 0 : STATUS_BAD_REQUEST;
+	return ymk__http_host_parse(t + start, end - start, NULL) == 0 ? 0 : STATUS_BAD_REQUEST;
 }
 
 /* Splits the request line line[0..n) (line end excluded) into its three parts. */

@@ -122,6 +122,11 @@ struct ymk__host {
  * Returns 0 and fills *out (when out is not NULL), or -1. Never reads outside s[0..len). */
 int ymk__http_host_parse(const char *s, size_t len, struct ymk__host *out);
 
+/* Where the authority of an absolute-form target lies: returns 1 and sets t[*start..*end) when
+ * t[0..n) starts with "http://" or "https://" (case-insensitive), else 0. The authority runs to
+ * the first '/', '?' or '#', and may be empty. The parser and path.c both read it here. */
+int ymk__http_target_authority(const char *t, size_t n, size_t *start, size_t *end);
+
 /* Finds a header by name (case-insensitive, exact). Returns the first match or NULL. */
 const struct ymk__http_header *ymk__http_find(const struct ymk__http_request *req, const char *name);
 

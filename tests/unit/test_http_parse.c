@@ -773,6 +773,40 @@ START_TEST(test_host_parse_prefixes)
 }
 END_TEST
 
+/* Where an absolute-form target's authority lies; every target ends at the guard page. */
+START_TEST(test_target_authority)
+{
+	static const struct {
+		const char *t;
+		int want;
+		size_t start, end;
+	} rows[] = {
+		{"http://a.example/p", 1, 7, 16},
+		{"HTTPS://[::1]:8443?q", 1, 8, 18},
+		{"hTtP://a#f", 1, 7, 8},
+		{"http://a:80", 1, 7, 11},
+		{"http://", 1, 7, 7},
+		{"http:///x", 1, 7, 7},
+		{"http:/a", 0, 0, 0},
+		{"http:", 0, 0, 0},
+		{"https:/", 0, 0, 0},
+		{"ftp://a/", 0, 0, 0},
+		{"/http://a", 0, 0, 0},
+		{"", 0, 0, 0},
+	};
+
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		size_t n = strlen(rows[i].t), start = 99, end = 99;
+		int rc = ymk__http_target_authority(place(rows[i].t, n), n, &start, &end);
+
+		ck_assert_msg(rc == rows[i].want, "%s: %d", rows[i].t, rc);
+		if (rc)
+			ck_assert_msg(start == rows[i].start && end == rows[i].end, "%s: [%zu, %zu)",
+				      rows[i].t, start, end);
+	}
+}
+END_TEST
+
 START_TEST(test_list_has_null_empty)
 {
 	ck_assert_int_eq(ymk__http_list_has(NULL, 0, "close"), 0);
@@ -845,6 +879,7 @@ static Suite *http_parse_suite(void)
 	tcase_add_test(th, test_list_has_null_empty);
 	tcase_add_loop_test(th, test_host_parse, 0, N_ELEMS(host_cases));
 	tcase_add_test(th, test_host_parse_prefixes);
+	tcase_add_test(th, test_target_authority);
 	tcase_add_test(th, test_find);
 	suite_add_tcase(s, th);
 	return s;
