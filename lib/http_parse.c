@@ -17,7 +17,7 @@ enum {
 	CLASS_TOKEN = 1u << 0,  /* tchar (RFC 9110 5.6.2): methods and field names */
 	CLASS_VALUE = 1u << 1,  /* field-value byte: HTAB, SP, VCHAR, obs-text */
 	CLASS_TARGET = 1u << 2, /* request-target byte: VCHAR or obs-text (no CTL, SP, DEL) */
-	CLASS_REG_NAME = 1u << 3, /* unreserved / sub-delims (RFC 3986 3.2.2): a reg-name's bytes besides "%XX" */
+	CLASS_REG_NAME = 1u << 3, /* unreserved / sub-delims (RFC 3986): reg-name bytes but "%XX" */
 };
 
 #define T CLASS_TOKEN
@@ -69,8 +69,8 @@ static const unsigned char byte_class[256] = {
 
 #define STATUS_BAD_REQUEST 400
 #define STATUS_URI_TOO_LONG 414
-#define STATUS_NOT_IMPLEMENTED 501
 #define STATUS_HEADERS_TOO_LARGE 431
+#define STATUS_NOT_IMPLEMENTED 501
 #define STATUS_VERSION_NOT_SUPPORTED 505
 
 static int has_class(unsigned char c, unsigned cls)

@@ -191,7 +191,8 @@ START_TEST(test_bundle_over_root_slash)
 	ck_assert_str_eq(body_of(buf), (const char *)app_js);
 	exchange(fd, "GET /only-root.txt HTTP/1.1\r\nHost: x\r\n\r\n", 0, buf, sizeof buf);
 	ck_assert_str_eq(body_of(buf), "from the root\n");
-	const char *slashed[] = {"GET /app.js/", "HEAD /app.js/", "GET /only-root.txt/", "HEAD /only-root.txt/"};
+	const char *slashed[] = {"GET /app.js/", "HEAD /app.js/", "GET /only-root.txt/",
+				 "HEAD /only-root.txt/"};
 	for (size_t i = 0; i < 4; i++) {
 		char req[128];
 		snprintf(req, sizeof req, "%s HTTP/1.1\r\nHost: x\r\n\r\n", slashed[i]);

@@ -356,7 +356,8 @@ START_TEST(test_chunked_trailer_limits)
 	check_all_ways(b.buf, b.len, NO_LIMIT, 1, S(""), b.len, "trailers at max");
 	b.len -= 2;
 	add(&b, S("Z:\r\n\r\n"));
-	check_all_ways(b.buf, b.len, NO_LIMIT, -1, S(""), head + YMK__CHUNKED_TRAILER_MAX, "trailers over");
+	check_all_ways(b.buf, b.len, NO_LIMIT, -1, S(""), head + YMK__CHUNKED_TRAILER_MAX,
+		       "trailers over");
 }
 END_TEST
 
@@ -531,7 +532,8 @@ static Suite *chunked_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_loop_test(tc, test_chunked_table, 0, (int)NCASES);
-	tcase_add_loop_test(tc, test_chunked_limits, 0, (int)(sizeof(limit_cases) / sizeof(limit_cases[0])));
+	tcase_add_loop_test(tc, test_chunked_limits, 0,
+			    (int)(sizeof(limit_cases) / sizeof(limit_cases[0])));
 	tcase_add_test(tc, test_chunked_line_limit);
 	tcase_add_test(tc, test_chunked_trailer_limits);
 	tcase_add_test(tc, test_chunked_many_chunks);
