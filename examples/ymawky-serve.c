@@ -49,7 +49,8 @@ static void usage(FILE *f)
 }
 
 /* One Common Log Format line per request; a single fprintf so lines from fork children do not
- * interleave mid-line. */
+ * interleave mid-line. Method and target are escaped (\xHH, \", \\): a target may hold quotes and
+ * bytes 0x80..0xFF, which would otherwise shift the line's fields or drive the terminal. */
 static void access_line(const ymk_access_entry *e, void *user)
 {
 	(void)user;
@@ -65,11 +66,17 @@ static void access_line(const ymk_access_entry *e, void *user)
 	char bytes[24] = "-";
 	if (e->bytes_sent)
 		snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)e->bytes_sent);
-	if (e->version_minor < 0)
+	if (e->version_minor < 0) {
 		fprintf(stderr, "%s - - [%s] \"-\" %d %s\n", host, when, e->status, bytes);
-	else
-		fprintf(stderr, "%s - - [%s] \"%.16s %.512s HTTP/1.%d\" %d %s\n", host, when, e->method,
-			e->target, e->version_minor, e->status, bytes);
+		return;
+	}
+	/* At most 16 bytes of method and 512 of target, as before escaping: each may grow to 4. */
+	char method[4 * 16 + 1], target[4 * 512 + 1];
+	size_t mlen = strlen(e->method), tlen = strlen(e->target);
+	ymk_log_escape(method, sizeof method, e->method, mlen < 16 ? mlen : 16);
+	ymk_log_escape(target, sizeof target, e->target, tlen < 512 ? tlen : 512);
+	fprintf(stderr, "%s - - [%s] \"%s %s HTTP/1.%d\" %d %s\n", host, when, method, target,
+		e->version_minor, e->status, bytes);
 }
 
 static void log_line(enum ymk_log_level level, const char *msg, void *user)

@@ -190,11 +190,15 @@ typedef void ymk_log_fn(enum ymk_log_level level, const char *msg, void *user);
 
 /* What the access-log callback sees of one finished request. Fields are only ever appended;
  * check `size` (sizeof the struct the library was built with) before reading a newer field.
- * Every pointer is valid during the call only. */
+ * Every pointer is valid during the call only.
+ * method and target are the raw bytes the client sent, NUL-terminated and never escaped. The
+ * parser lets no control bytes or spaces through, and a method is a token, but a target may hold
+ * quotes, backslashes and bytes 0x80..0xFF (an 8-bit CSI, invalid UTF-8): pass both through
+ * ymk_log_escape() before writing them into a log line or onto a terminal. */
 typedef struct ymk_access_entry {
 	size_t size;
 	const char *method;     /* as sent, e.g. "GET" ("-" when the request line was unreadable) */
-	const char *target;     /* the raw request-target as sent ("-" when unreadable) */
+	const char *target;     /* the raw request-target as sent, not decoded ("-" when unreadable) */
 	int version_minor;      /* 0 or 1 (HTTP/1.x); -1 when unreadable */
 	int status;             /* the status sent */
 	uint64_t bytes_sent;    /* body bytes sent (headers excluded) */
@@ -206,6 +210,17 @@ typedef struct ymk_access_entry {
 /* An access-log callback, called once per finished response (also for 4xx/5xx and 408).
  * Runs where the handler runs. */
 typedef void ymk_access_fn(const ymk_access_entry *entry, void *user);
+
+/* Escapes in[0..len) for a log line, as nginx and lighttpd write request data into theirs:
+ * printable ASCII (0x20..0x7E) is copied, except '"' and '\', which get a backslash before them;
+ * every other byte (controls, DEL, 0x80..0xFF) becomes "\xHH" with upper-case hex digits. The
+ * result holds printable ASCII only, so it cannot end a quoted field early or drive a terminal.
+ *
+ * Like snprintf(): writes at most cap - 1 characters and a NUL to out (when cap > 0; out may be
+ * NULL when cap is 0), and returns the length of the whole escaped text, NUL excluded, which is
+ * at most 4 * len. A return value >= cap means the output was cut; it is cut between two escapes,
+ * never inside one. in may be NULL when len is 0. Pure: any thread, any process, no allocation. */
+YMK_EXPORT size_t ymk_log_escape(char *out, size_t cap, const char *in, size_t len);
 
 /* ---------------------------------------------------------------------------------------------
  * Configuration

@@ -38,7 +38,7 @@ static int start(struct ymk_request *r, enum ymk__sink_kind kind, uint64_t limit
 	b->kind = kind;
 	b->done = done;
 	b->chunked = req->chunked;
-	ymk__chunked_init(&b->dec);
+	ymk__chunked_init(&b->dec, limit);
 	b->remaining = req->content_length > 0 ? (uint64_t)req->content_length : 0;
 	b->received = 0;
 	b->limit = limit;
@@ -111,6 +111,8 @@ int ymk__body_feed(struct ymk__body *b, const char *data, size_t len, size_t *us
 			if (st)
 				return st;
 		}
+		if (r == YMK__CHUNKED_TOO_LARGE)
+			return 413; /* a chunk size past the limit: refused before its data */
 		if (r < 0)
 			return 400;
 		if (r == 1)

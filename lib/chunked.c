@@ -4,10 +4,14 @@
  * data) stops exactly where the chunk or the output space ends. The grammar is checked strictly,
  * extensions and trailer fields included, although both are thrown away: a body that two parsers
  * could frame differently is how request smuggling starts, so anything outside the grammar is an
- * error rather than a guess. The two deliberate leniencies match the request head: a bare LF ends
- * a line wherever CRLF would (RFC 9112 2.2), and whitespace may come before a ';' (the BWS of the
- * chunk-ext rule) but never ends a size line. Errors are sticky, and a finished body stays
- * finished, so a confused caller cannot restart the machine in the middle of a stream. */
+ * error rather than a guess. Every line ends in CRLF: RFC 9112 2.2 lets a recipient take a bare LF
+ * for the end of the start line and the header fields, but says nothing of that kind for chunked
+ * framing, and a proxy that reads "3\nabc\n" one way while we read it another is a smuggling
+ * channel. The one leniency is the grammar's own: whitespace may come before a ';' (the BWS of
+ * the chunk-ext rule) but never ends a size line. A chunk whose size alone takes the body past
+ * its limit is refused on the digit that crosses it, so a client cannot make the server wait for
+ * data it would refuse anyway. Errors are sticky, and a finished body stays finished, so a
+ * confused caller cannot restart the machine in the middle of a stream. */
 #include "chunked.h"
 
 #include <string.h>
@@ -26,7 +30,7 @@ enum {
 	ST_EXT_QUOTE_END, /* right after the closing quote */
 	ST_LINE_LF,      /* CR seen at the end of a chunk line: LF must follow */
 	ST_DATA,         /* copying chunk data */
-	ST_DATA_END,     /* after chunk data: CRLF or LF must follow */
+	ST_DATA_END,     /* after chunk data: CRLF must follow */
 	ST_DATA_LF,      /* CR seen after chunk data: LF must follow */
 	ST_TRAILER_FIRST, /* start of a trailer line, or the empty line that ends the body */
 	ST_TRAILER_NAME, /* inside a trailer field-name */
@@ -35,6 +39,7 @@ enum {
 	ST_END_LF,       /* CR seen on the final empty line: LF must follow */
 	ST_DONE,
 	ST_ERROR,
+	ST_TOO_LARGE,    /* a chunk size took the body past the limit */
 };
 
 static int is_ws(unsigned char c)
@@ -73,11 +78,12 @@ static int hex_value(unsigned char c)
 	return -1;
 }
 
-void ymk__chunked_init(struct ymk__chunked *d)
+void ymk__chunked_init(struct ymk__chunked *d, uint64_t limit)
 {
 	d->state = ST_SIZE_FIRST;
 	d->remaining = 0;
 	d->total = 0;
+	d->limit = limit;
 	d->line_len = 0;
 	d->trailer_bytes = 0;
 }
@@ -97,12 +103,13 @@ static int step_chunk_line(struct ymk__chunked *d, unsigned char c)
 	int h;
 
 	if (c == '\r' || c == '\n') {
-		/* A line ends only after a size digit, a name, a token value or a closing quote. */
-		if (st != ST_SIZE && st != ST_EXT_NAME && st != ST_EXT_VAL &&
-		    st != ST_EXT_QUOTE_END)
+		/* A line ends, with CRLF, only after a size digit, a name, a token value or a closing
+		 * quote. */
+		if (c == '\n' || (st != ST_SIZE && st != ST_EXT_NAME && st != ST_EXT_VAL &&
+				  st != ST_EXT_QUOTE_END))
 			return ST_ERROR;
 		d->line_len = 0;
-		return c == '\r' ? ST_LINE_LF : after_chunk_line(d);
+		return ST_LINE_LF;
 	}
 	if (++d->line_len > YMK__CHUNKED_LINE_MAX)
 		return ST_ERROR;
@@ -116,6 +123,10 @@ static int step_chunk_line(struct ymk__chunked *d, unsigned char c)
 			if (d->remaining > (UINT64_MAX >> 4))
 				return ST_ERROR;
 			d->remaining = (d->remaining << 4) | (uint64_t)h;
+			/* More digits only make the size larger: past the room left, it is refused now.
+			 * total <= limit holds, since every earlier chunk fitted. */
+			if (d->remaining > d->limit - d->total)
+				return ST_TOO_LARGE;
 			return ST_SIZE;
 		}
 		if (st == ST_SIZE_FIRST)
@@ -175,18 +186,15 @@ static int step_chunk_line(struct ymk__chunked *d, unsigned char c)
 }
 
 /* One byte of the trailer section. Field lines follow the request head's rules: a name of tchar
- * right up to the colon, no obs-fold, values of HTAB, SP, VCHAR and obs-text. All trailer bytes,
- * line ends included, count towards YMK__CHUNKED_TRAILER_MAX; the final empty line does not. */
+ * right up to the colon, no obs-fold, values of HTAB, SP, VCHAR and obs-text, and lines end in
+ * CRLF. All trailer bytes, line ends included, count towards YMK__CHUNKED_TRAILER_MAX; the final
+ * empty line does not. */
 static int step_trailer(struct ymk__chunked *d, unsigned char c)
 {
 	int st = d->state;
 
-	if (st == ST_TRAILER_FIRST) {
-		if (c == '\r')
-			return ST_END_LF;
-		if (c == '\n')
-			return ST_DONE;
-	}
+	if (st == ST_TRAILER_FIRST && c == '\r')
+		return ST_END_LF;
 	if (++d->trailer_bytes > YMK__CHUNKED_TRAILER_MAX)
 		return ST_ERROR;
 	if (st == ST_TRAILER_LF) {
@@ -196,10 +204,10 @@ static int step_trailer(struct ymk__chunked *d, unsigned char c)
 		return ST_TRAILER_FIRST;
 	}
 	if (c == '\r' || c == '\n') {
-		if (st != ST_TRAILER_VALUE)
+		if (c == '\n' || st != ST_TRAILER_VALUE)
 			return ST_ERROR;
 		d->line_len = 0;
-		return c == '\r' ? ST_TRAILER_LF : ST_TRAILER_FIRST;
+		return ST_TRAILER_LF;
 	}
 	if (++d->line_len > YMK__CHUNKED_LINE_MAX)
 		return ST_ERROR;
@@ -235,7 +243,7 @@ int ymk__chunked_decode(struct ymk__chunked *d, const char *in, size_t in_len, s
 	if ((in == NULL && in_len > 0) || (out == NULL && out_cap > 0))
 		d->state = ST_ERROR;
 
-	while (d->state != ST_DONE && d->state != ST_ERROR && i < in_len) {
+	while (d->state != ST_DONE && d->state != ST_ERROR && d->state != ST_TOO_LARGE && i < in_len) {
 		unsigned char c = (unsigned char)in[i];
 
 		switch (d->state) {
@@ -258,12 +266,7 @@ int ymk__chunked_decode(struct ymk__chunked *d, const char *in, size_t in_len, s
 			continue;
 		}
 		case ST_DATA_END:
-			if (c == '\r')
-				d->state = ST_DATA_LF;
-			else if (c == '\n')
-				d->state = ST_SIZE_FIRST;
-			else
-				d->state = ST_ERROR;
+			d->state = c == '\r' ? ST_DATA_LF : ST_ERROR;
 			break;
 		case ST_DATA_LF:
 		case ST_LINE_LF:
@@ -288,7 +291,7 @@ int ymk__chunked_decode(struct ymk__chunked *d, const char *in, size_t in_len, s
 			break;
 		}
 		/* The offending byte is not consumed, so *consumed points at it. */
-		if (d->state == ST_ERROR)
+		if (d->state == ST_ERROR || d->state == ST_TOO_LARGE)
 			break;
 		i++;
 	}
@@ -297,6 +300,8 @@ out_full:
 		rc = 1;
 	else if (d->state == ST_ERROR)
 		rc = -1;
+	else if (d->state == ST_TOO_LARGE)
+		rc = YMK__CHUNKED_TOO_LARGE;
 	*consumed = i;
 	*produced = o;
 	return rc;

@@ -76,13 +76,49 @@ int ymk__fs_open_walk(int rootfd, const char *rel, int flags)
 	}
 }
 
+/* An open that failed on a name that resolved: when that name is neither a regular file nor a
+ * directory, the open's own errno (ENXIO for a socket or a device without a driver, ENODEV,
+ * EIO, EBUSY, ...) says nothing useful, and the answer is the one for any special file. The
+ * look is an lstat beneath the parent, through the same resolution as the open, and it only
+ * ever turns a failure into another failure, so a rename in between cannot make anything
+ * served. Failures that mean the name did not resolve, or that the process is out of
+ * something, are passed on as they are. */
+static int special_file_error(int rootfd, const char *rel, int err)
+{
+	switch (-err) {
+	case ENOENT:
+	case ENOTDIR:
+	case ELOOP:
+	case EXDEV:
+	case ENAMETOOLONG:
+	case EMFILE:
+	case ENFILE:
+	case ENOMEM:
+	case EACCES:
+		return err;
+	default:
+		break;
+	}
+	if (*rel == '\0')
+		return err;
+	const char *base;
+	int dfd = ymk__fs_open_parent(rootfd, rel, &base);
+	if (dfd < 0)
+		return err;
+	struct stat st;
+	int special = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+		      !S_ISDIR(st.st_mode);
+	close(dfd);
+	return special ? -EPERM : err;
+}
+
 int ymk__fs_open_read(int rootfd, const char *rel, struct stat *st)
 {
 	int fd = ymk__os_open_beneath(rootfd, rel, READ_FLAGS, 0);
 	if (fd == -ENOSYS)
 		fd = ymk__fs_open_walk(rootfd, rel, READ_FLAGS);
 	if (fd < 0)
-		return fd;
+		return special_file_error(rootfd, rel, fd);
 	if (fstat(fd, st) < 0) {
 		int err = -errno;
 		close(fd);

@@ -14,7 +14,10 @@ int ymk__fs_open_root(const char *path);
 /* Opens the normalised root-relative path `rel` ("" = the root) for reading, beneath rootfd, with
  * no symlink at any depth, without blocking on FIFOs or devices, and fills *st.
  * Returns the fd or -errno: -ENOENT/-ENOTDIR (missing), -ELOOP (a symlink on the way),
- * -EACCES, -ENAMETOOLONG... */
+ * -EACCES, -ENAMETOOLONG..., and -EPERM whenever rel names something other than a regular file
+ * or a directory that cannot be opened (a socket, a device without a driver), whatever the open
+ * said. A special file that does open (a FIFO, most devices) is returned; the caller checks
+ * st->st_mode. */
 int ymk__fs_open_read(int rootfd, const char *rel, struct stat *st);
 
 /* The portable fallback used when openat2 is missing: walks `rel` one segment at a time with

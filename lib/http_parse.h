@@ -79,18 +79,53 @@ struct ymk__http_request {
  *        more or fewer than three parts, version not of the HTTP/x.y form, bare CR anywhere,
  *        NUL or other CTL (except HTAB in values), obs-fold (a line starting with SP/HT),
  *        whitespace between name and colon, empty or non-token name, missing colon;
- *        HTTP/1.1 without Host or with more than one Host, Host with characters outside
- *        [A-Za-z0-9.-:[]_~!$&'()*+,;=%] or empty in 1.1;
+ *        HTTP/1.1 without Host or with more than one Host, an empty Host in 1.1, a non-empty
+ *        Host that ymk__http_host_parse() refuses (in either version), an absolute-form http or
+ *        https target whose authority it refuses (userinfo included);
  *        Content-Length not 1*DIGIT, overflowing int64, or several differing values (across lines
  *        or inside one comma-separated line; identical repeats are accepted);
  *        Transfer-Encoding together with Content-Length; Transfer-Encoding whose last coding is
  *        not "chunked" (case-insensitive), or "chunked" appearing twice; Transfer-Encoding in HTTP/1.0.
+ *   501  Transfer-Encoding that passes every check above but lists a coding other than "chunked"
+ *        ("gzip, chunked"): RFC 9112 6.1, a coding the server does not understand.
  * Line endings: CRLF, or a bare LF (accepted consistently, RFC 9112 2.2). A CR not followed by LF
  * is 400. Bytes 0x80-0xFF are allowed in the target and in field values (obs-text), not in tokens.
  * Header field names are matched exactly and case-insensitively ("Hostname" is not "Host").
  * On a non-zero return *req and *consumed are unspecified. Never reads outside buf[0..len). */
 int ymk__http_parse(const char *buf, size_t len, const struct ymk__http_limits *lim,
 		    struct ymk__http_request *req, size_t *consumed);
+
+enum ymk__host_kind {
+	YMK__HOST_NAME = 1, /* reg-name */
+	YMK__HOST_IPV4,     /* dotted quad */
+	YMK__HOST_IPV6,     /* bracketed IPv6 literal */
+};
+
+/* A Host value or an authority, split (slices into the parsed bytes). */
+struct ymk__host {
+	enum ymk__host_kind kind;
+	const char *name; /* the host as sent; an IPv6 literal with its brackets */
+	size_t name_len;
+	int port; /* 0..65535, or -1 when absent or empty */
+};
+
+/* Parses s[0..len) as RFC 3986 `host [ ":" port ]`, the grammar of Host (RFC 9110 7.2) and of an
+ * http(s) authority without userinfo:
+ *   reg-name    1*( unreserved / pct-encoded / sub-delims ): letters, digits, -._~!$&'()*+,;=
+ *               and %XX (two hex digits). Not empty. A name made only of digits and dots must be
+ *               a valid IPv4address ("1.2.3", "1.2.3.4.", "010.0.0.1" and "256.0.0.1" are refused).
+ *   IPv4address four dec-octets 0-255 without leading zeros.
+ *   IP-literal  "[" IPv6address "]", every RFC 3986 form ("::", "::1", "1::", "::ffff:1.2.3.4").
+ *               IPvFuture ("[v1.x]") and zone identifiers ("[fe80::1%25eth0]") are refused.
+ *   port        after a single ':', DIGITs only with a value of at most 65535 (leading zeros are
+ *               fine); an empty port ("a:") is accepted as RFC 3986 allows, reported as -1.
+ * Returns 0 and fills *out (when out is not NULL), or -1. Never reads outside s[0..len). */
+int ymk__http_host_parse(const char *s, size_t len, struct ymk__host *out);
+
+/* Where the authority of an absolute-form target lies: returns 1 and sets t[*start..*end) when
+ * t[0..n) starts with "http://" or "https://" (case-insensitive), else 0. The authority runs to
+ * the first '/', '?' or '#', and may be empty. The parser and path.c both read it here. */
+int ymk__http_target_authority(const char *t, size_t n, size_t *start, size_t *end);
 
 /* Finds a header by name (case-insensitive, exact). Returns the first match or NULL. */
 const struct ymk__http_header *ymk__http_find(const struct ymk__http_request *req, const char *name);

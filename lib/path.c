@@ -8,6 +8,8 @@
  * over traversal (403), which wins over a reserved name (404), which wins over length (414). */
 #include "path.h"
 
+#include "http_parse.h"
+
 #include <string.h>
 
 #define PATH_RESERVED_LEN (sizeof(YMK__RESERVED_PREFIX) - 1)
@@ -49,25 +51,19 @@ static int has_prefix_ci(const char *s, size_t len, const char *prefix)
  * (equal to *end when the path is empty, i.e. the root), or 400. */
 static int locate_path(const char *t, size_t len, size_t *start)
 {
-	size_t i;
-	size_t scheme;
+	size_t auth, end;
 
 	if (len > 0 && t[0] == '/') {
 		*start = 0;
 		return 0;
 	}
-	if (has_prefix_ci(t, len, "http://"))
-		scheme = 7;
-	else if (has_prefix_ci(t, len, "https://"))
-		scheme = 8;
-	else
+	if (!ymk__http_target_authority(t, len, &auth, &end))
 		return 400;
-	/* An http(s) URI with an empty authority has no host to address (RFC 9110 4.2.1). */
-	for (i = scheme; i < len && t[i] != '/' && t[i] != '?' && t[i] != '#'; i++)
-		;
-	if (i == scheme)
+	/* An http(s) URI with an empty authority has no host to address (RFC 9110 4.2.1). The
+	 * parser has already checked a non-empty one against the Host grammar. */
+	if (end == auth)
 		return 400;
-	*start = i;
+	*start = end;
 	return 0;
 }
 

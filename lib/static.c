@@ -207,6 +207,16 @@ static int serve_read(struct ymk_request *r)
 	struct stat st;
 	struct ymk__fentry *fe = NULL;
 	int fd = ymk__fcache_open(srv, rel, &st, &fe);
+	if (fd >= 0 && S_ISREG(st.st_mode) && r->p.trailing_slash) {
+		/* "file/" names a directory that is not there (the kernel would say ENOTDIR); PUT and
+		 * DELETE of the same path refuse it too. */
+		if (fe)
+			ymk__fcache_release(fe);
+		else
+			close(fd);
+		ymk__request_error(r, 404, 0, NULL);
+		return YMK__LINK_ANSWERED;
+	}
 	if (fd >= 0 && S_ISDIR(st.st_mode)) { /* directories are never cached: fd is ours */
 		if (!r->p.trailing_slash) {
 			close(fd);

@@ -11,8 +11,9 @@ command -v curl >/dev/null || { echo "SKIP: curl missing"; exit 77; }
 "$build/examples/ymawky-serve" --help >/dev/null 2>&1 ||
 	{ echo "SKIP: $build/examples/ymawky-serve does not run on this host (a cross build?)"; exit 77; }
 
-start() { # start PROGRAM ARGS...: runs it on a free port, sets $pid and $url
+start() { # start PROGRAM ARGS...: runs it on a free port, sets $pid, $url and $srvlog (its stderr)
 	local log=$tmp/log.$RANDOM
+	srvlog=$log
 	: >"$log" # exists before the first look at it
 	"$@" --listen 127.0.0.1:0 2>"$log" &
 	pid=$!
@@ -76,6 +77,25 @@ for model in event fork; do
 	expect 404 "$model: deleted" "$url/uploads/real.png"
 	stop
 done
+# ymawky-serve's access log: a target with an 8-bit CSI (0x9B), a quote, a backslash and a high
+# byte is written escaped, so it can neither shift the line's fields nor drive a terminal.
+for model in event fork; do
+	root=$tmp/serve-$model
+	mkdir -p "$root"
+	echo "served" >"$root/index.html"
+	start "$build/examples/ymawky-serve" --root "$root" --model "$model"
+	exec 5<>"/dev/tcp/127.0.0.1/$port" || fail "$model: connect to ymawky-serve"
+	printf 'GET /a\x9b1m"b\\c\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&5
+	head -1 <&5 | grep -q '^HTTP/1.1 404 ' || fail "$model: ymawky-serve did not answer 404"
+	exec 5<&-
+	want='"GET /a\x9B1m\"b\\c\xFF HTTP/1.1" 404 '
+	for _ in $(seq 100); do grep -qF "$want" "$srvlog" && break; sleep 0.05; done
+	grep -qF "$want" "$srvlog" || fail "$model: access log line not escaped: $(cat -v "$srvlog")"
+	LC_ALL=C grep -q $'[\x80-\xff]' "$srvlog" && fail "$model: raw high bytes in the access log"
+	ok
+	stop
+done
+
 # event-loop: HTTP served from the program's own poll() loop, which also reads stdin.
 mkdir -p "$tmp/www" && echo "loop" >"$tmp/www/index.html"
 mkfifo "$tmp/in"

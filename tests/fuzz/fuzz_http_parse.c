@@ -1,9 +1,10 @@
 /* fuzz_http_parse.c: libFuzzer target for ymk__http_parse(). Besides letting the sanitizers watch
  * every read, it checks the promises the event loop builds on, under the default limits and a few
  * small ones: a result's slices lie inside the consumed head, errors are only the documented
- * statuses, and feeding the same bytes in growing pieces never changes the verdict (AGAIN until the
- * head is complete, then the same head; once refused, always refused). Each prefix is parsed from
- * its own exactly sized heap copy so that AddressSanitizer sees a read past the prefix's end. */
+ * statuses, an accepted Host passes the host grammar on its own, and feeding the same bytes in
+ * growing pieces never changes the verdict (AGAIN until the head is complete, then the same head;
+ * once refused, always refused). Each prefix is parsed from its own exactly sized heap copy so
+ * that AddressSanitizer sees a read past the prefix's end. */
 #include "http_parse.h"
 
 #include <stdint.h>
@@ -32,7 +33,7 @@ static void check_result(int rc, const char *buf, size_t len, const struct ymk__
 	if (rc == YMK__HTTP_AGAIN)
 		return;
 	if (rc != 0) {
-		if (rc != 400 && rc != 414 && rc != 431 && rc != 505)
+		if (rc != 400 && rc != 414 && rc != 431 && rc != 501 && rc != 505)
 			abort();
 		return;
 	}
@@ -57,6 +58,14 @@ static void check_result(int rc, const char *buf, size_t len, const struct ymk__
 		abort();
 	if (req->version_minor == 1 && (req->host == NULL || req->host_len == 0))
 		abort();
+	/* An accepted Host is one the host grammar accepts, and its parts lie inside it. */
+	if (req->host != NULL && req->host_len > 0) {
+		struct ymk__host h;
+
+		if (ymk__http_host_parse(req->host, req->host_len, &h) != 0 || h.name != req->host ||
+		    h.name_len == 0 || h.name_len > req->host_len || h.port < -1 || h.port > 65535)
+			abort();
+	}
 	if (req->content_length < -1 || (req->chunked && req->content_length != -1))
 		abort();
 	if (req->chunked && req->version_minor == 0)

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -289,6 +290,90 @@ START_TEST(test_symlinks_and_special_files)
 }
 END_TEST
 
+/* A bound Unix socket in the root, and one standing where a directory's index.html would be. */
+static void bind_socket_at(const char *dir, const char *name)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, name);
+	int fd;
+
+	ck_assert_msg(n > 0 && (size_t)n < sizeof sa.sun_path, "socket path too long: %s/%s", dir, name);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_msg(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0, "bind %s: %s", sa.sun_path,
+		      strerror(errno));
+	ck_assert_int_eq(listen(fd, 1), 0);
+	close(fd); /* the socket file stays; open() of it fails with ENXIO either way */
+}
+
+static void special_fixtures(void)
+{
+	char path[PATH_MAX];
+
+	bind_socket_at(H.root, "sock");
+	bind_socket_at(H.root, "sock.txt");
+	make_dir(H.root, "sockdir");
+	join(path, sizeof path, H.root, "sockdir");
+	bind_socket_at(path, "index.html");
+}
+
+/* Anything that is neither a regular file nor a directory is 403, for GET and HEAD, with or
+ * without a trailing slash, whatever the open gives: a FIFO opens (non-blocking) and is refused
+ * after fstat(); a socket fails its open with ENXIO. A regular file named with a trailing slash
+ * is 404 (GET and HEAD), as the kernel would say (ENOTDIR) and as PUT and DELETE of the same path
+ * already refuse it. */
+START_TEST(test_special_files_and_slash)
+{
+	static const struct {
+		const char *target;
+		int status;
+	} cases[] = {
+		{"/sock", 403},
+		{"/sock.txt", 403},
+		{"/sockdir/", 403},
+		{"/sockdir/index.html", 403},
+		{"/fifo", 403},
+		{"/sock/", 403},
+		{"/fifo/", 403},
+		{"/hello.txt/", 404},
+		{"/hello.txt%2F", 404},
+		{"/sub/index.html/", 404},
+		{"/hello.txt//", 404},
+		{"/hello.txt/?x=1", 404},
+		{"/empty.txt/", 404},
+		{"/hello.txt", 200},
+		{"/sub/index.html", 200},
+	};
+	struct server_opts o = {.model = model_of(_i), .fixtures = special_fixtures};
+
+	start(&o);
+	for (int head = 0; head < 2; head++) {
+		for (size_t i = 0; i < NELEM(cases); i++) {
+			tc_conn c;
+			tc_response r;
+			char raw[256];
+			char ctx[160];
+
+			snprintf(raw, sizeof raw, "%s %s HTTP/1.1\r\nHost: x\r\n\r\n", head ? "HEAD" : "GET",
+				 cases[i].target);
+			snprintf(ctx, sizeof ctx, "%s %s", head ? "HEAD" : "GET", cases[i].target);
+			conn_open(&c);
+			exchange(&c, raw, head, &r);
+			expect_status(&r, cases[i].status, ctx);
+			if (cases[i].status != 200)
+				expect_body_lacks(&r, HELLO, ctx);
+			else if (!head)
+				ck_assert_msg(r.body_len > 0, "%s: empty body", ctx);
+			/* the connection survives: the answer was not a failure of the server */
+			expect_still_open(&c, ctx);
+			tc_response_free(&r);
+			tc_close(&c);
+		}
+	}
+	stop();
+}
+END_TEST
+
 START_TEST(test_query_and_decoding)
 {
 	static const struct get_case cases[] = {
@@ -467,6 +552,67 @@ START_TEST(test_errors_close)
 	free(long_line.p);
 	free(big_head.p);
 	free(many.p);
+	stop();
+}
+END_TEST
+
+/* Host and an absolute-form authority must be uri-host [":" port] (RFC 9110 7.2, RFC 3986); a
+ * transfer coding other than chunked is 501. Every refusal closes; valid forms are served. */
+START_TEST(test_host_and_coding)
+{
+	static const struct {
+		const char *raw;
+		int status;
+	} cases[] = {
+		{"GET /hello.txt HTTP/1.1\r\nHost: a:asd\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.1\r\nHost: a:-1\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.1\r\nHost: a:1:2\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.1\r\nHost: [zz]]:80\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.1\r\nHost: .a.b.:c.\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.1\r\nHost: a:65536\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.1\r\nHost: [v1.x]\r\n\r\n", 400},
+		{"GET /hello.txt HTTP/1.0\r\nHost: 1.2.3\r\n\r\n", 400},
+		{"GET http://a:asd/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"GET http://user@x/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"POST /hello.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+		 "3\r\nabc\r\n0\r\n\r\n", 501},
+		{"POST /hello.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+		 "3\r\nabc\r\n0\r\n\r\n", 400},
+	};
+	static const char *const served[] = {
+		"GET /hello.txt HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+		"GET /hello.txt HTTP/1.1\r\nHost: 127.0.0.1:65535\r\n\r\n",
+		"GET /hello.txt HTTP/1.1\r\nHost: x:\r\n\r\n",
+		"GET http://[::ffff:127.0.0.1]:80/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET HTTPS://Example.ORG./hello.txt?q HTTP/1.0\r\n\r\n",
+	};
+
+	start_model(_i);
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		tc_conn c;
+		tc_response r;
+		char ctx[160];
+
+		snprintf(ctx, sizeof ctx, "%s", tc_show(cases[i].raw, strlen(cases[i].raw)));
+		conn_open(&c);
+		exchange(&c, cases[i].raw, false, &r);
+		expect_status(&r, cases[i].status, ctx);
+		expect_header(&r, "Connection", "close", ctx);
+		expect_body_lacks(&r, HELLO, ctx);
+		expect_closed(&c, ctx);
+		tc_response_free(&r);
+		tc_close(&c);
+	}
+	for (size_t i = 0; i < NELEM(served); i++) {
+		tc_response r;
+		char ctx[160];
+
+		snprintf(ctx, sizeof ctx, "%s", tc_show(served[i], strlen(served[i])));
+		fetch(served[i], false, &r);
+		expect_status(&r, 200, ctx);
+		expect_body_str(&r, HELLO, ctx);
+		tc_response_free(&r);
+	}
 	stop();
 }
 END_TEST
@@ -1173,6 +1319,7 @@ static Suite *integration_suite(void)
 	tcase_add_loop_test(tc, test_not_found, 0, 2);
 	tcase_add_loop_test(tc, test_traversal_and_escapes, 0, 2);
 	tcase_add_loop_test(tc, test_symlinks_and_special_files, 0, 2);
+	tcase_add_loop_test(tc, test_special_files_and_slash, 0, 2);
 	tcase_add_loop_test(tc, test_query_and_decoding, 0, 2);
 	tcase_add_loop_test(tc, test_mime, 0, 2);
 	tcase_add_loop_test(tc, test_range, 0, 2);
@@ -1181,6 +1328,7 @@ static Suite *integration_suite(void)
 	tc = harness_case("errors", 30);
 	tcase_add_loop_test(tc, test_errors_close, 0, 2);
 	tcase_add_loop_test(tc, test_methods, 0, 2);
+	tcase_add_loop_test(tc, test_host_and_coding, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = harness_case("connections", 30);

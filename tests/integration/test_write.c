@@ -970,6 +970,138 @@ START_TEST(test_put_limits_and_conflicts)
 }
 END_TEST
 
+/* Chunked framing needs CRLF everywhere (size lines, after data, trailers, the final line), and a
+ * transfer coding other than chunked is 501: each is refused and closes the connection, the old
+ * file stays as it was, a new one is not created, and no temporary file is left. */
+START_TEST(test_put_chunked_strict)
+{
+	static const struct {
+		const char *what;
+		const char *body;
+	} bare_lf[] = {
+		{"bare LF after the size lines (issue 11)", "3\nabc\n0\n\n"},
+		{"bare LF after a size line with an extension", "3;x=y\nabc\r\n0\r\n\r\n"},
+		{"bare LF after chunk data", "3\r\nabc\n0\r\n\r\n"},
+		{"bare LF after the last chunk's size", "3\r\nabc\r\n0\n\r\n"},
+		{"bare LF after a trailer field", "3\r\nabc\r\n0\r\nX: y\n\r\n"},
+		{"bare LF as the final empty line", "3\r\nabc\r\n0\r\n\n"},
+	};
+	static const char *const targets[] = {"/w/target.txt", "/w/new.txt"};
+	struct names before;
+
+	start_rw(_i, NULL);
+	list_names("w", &before);
+	for (size_t t = 0; t < NELEM(targets); t++) {
+		for (size_t i = 0; i <= NELEM(bare_lf); i++) {
+			bool coding = i == NELEM(bare_lf); /* the last round: a gzip coding */
+			struct text raw = {0};
+			char ctx[160];
+			tc_conn c;
+			tc_response r;
+
+			snprintf(ctx, sizeof ctx, "chunked PUT %s with %s", targets[t],
+				 coding ? "Transfer-Encoding: gzip, chunked" : bare_lf[i].what);
+			text_add(&raw, "PUT %s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: %s\r\n\r\n%s",
+				 targets[t], coding ? "gzip, chunked" : "chunked",
+				 coding ? "3\r\nabc\r\n0\r\n\r\n" : bare_lf[i].body);
+			conn_open(&c);
+			exchange_len(&c, raw.p, raw.len, false, &r);
+			expect_status(&r, coding ? 501 : 400, ctx);
+			expect_header(&r, "Connection", "close", ctx);
+			expect_closed(&c, ctx);
+			tc_response_free(&r);
+			tc_close(&c);
+			free(raw.p);
+			expect_file_str("w/target.txt", OLD, ctx);
+			expect_absent("w/new.txt", ctx);
+			expect_clean("w", &before, NULL, ctx);
+		}
+	}
+	/* The same framing with CRLF throughout is stored. */
+	{
+		tc_conn c;
+		tc_response r;
+
+		conn_open(&c);
+		exchange(&c, "PUT /w/new.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+			     "3;x=y\r\nabc\r\n0\r\nX: y\r\n\r\n", false, &r);
+		expect_created(&r, "/w/new.txt", "chunked PUT /w/new.txt with CRLF throughout");
+		tc_response_free(&r);
+		tc_close(&c);
+		expect_file_str("w/new.txt", "abc", "chunked PUT /w/new.txt with CRLF throughout");
+	}
+	names_free(&before);
+	stop();
+}
+END_TEST
+
+/* A chunk whose declared size alone takes the body past its limit is answered 413 at once: the
+ * test sends the size line and no data, with the server's read timeout and body deadline far
+ * beyond the client's wait, so a server that waited for the data could not answer in time. The
+ * default 1 GiB limit (issue 11's 8000000000000000), a policy's lower PUT limit, and a handler's
+ * body limit; nothing is stored, and the connection is closed. */
+START_TEST(test_put_chunk_size_limit)
+{
+	static const struct {
+		const char *what;
+		const char *raw;
+		const char *created; /* a file that must not appear, or NULL */
+	} cases[] = {
+		{"chunk size 8000000000000000 (limit 1 GiB)",
+		 "PUT /uploads/big.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+		 "8000000000000000\r\n",
+		 "uploads/big.bin"},
+		{"chunk size 40000001 (limit 1 GiB)",
+		 "PUT /uploads/big.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+		 "40000001;ext=1\r\n",
+		 "uploads/big.bin"},
+		{"chunk size 65 (policy limit 100)",
+		 "PUT /uploads/small/a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+		 "65\r\n",
+		 "uploads/small/a.txt"},
+		{"a second chunk past the policy limit of 100",
+		 "PUT /uploads/small/b.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+		 "Expect: 100-continue\r\n\r\n"
+		 "32\r\n01234567890123456789012345678901234567890123456789\r\n33\r\n",
+		 "uploads/small/b.txt"},
+		{"chunk size b (handler limit 10)",
+		 "POST /api/small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nb\r\n",
+		 NULL},
+	};
+	struct server_opts o = {.model = model_of(_i), .methods = RW, .fixtures = write_fixtures,
+				.policy = policy_uploads, .handler = body_handler,
+				.read_timeout_ms = 60000, .body_grace_ms = 60000};
+	struct names before;
+
+	start(&o);
+	list_names("uploads/small", &before);
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		tc_conn c;
+		tc_response r;
+
+		conn_open(&c);
+		ck_assert(tc_send_str(&c, cases[i].raw, IO_MS) == 0);
+		if (tc_read_response(&c, &r, false, IO_MS) < 0)
+			ck_abort_msg("%s: no answer before the chunk's data: %s", cases[i].what, c.err);
+		if (r.status == 100) { /* the body was accepted for reading: the answer follows */
+			tc_response_free(&r);
+			if (tc_read_response(&c, &r, false, IO_MS) < 0)
+				ck_abort_msg("%s: no final answer: %s", cases[i].what, c.err);
+		}
+		expect_status(&r, 413, cases[i].what);
+		expect_header(&r, "Connection", "close", cases[i].what);
+		expect_closed(&c, cases[i].what);
+		tc_response_free(&r);
+		tc_close(&c);
+		if (cases[i].created)
+			expect_absent(cases[i].created, cases[i].what);
+		expect_clean("uploads/small", &before, NULL, cases[i].what);
+	}
+	names_free(&before);
+	stop();
+}
+END_TEST
+
 START_TEST(test_put_refused)
 {
 	struct names root_before;
@@ -1828,6 +1960,8 @@ static Suite *write_suite(void)
 	tcase_add_loop_test(tc, test_expect_continue_limit, 0, 2);
 	tcase_add_loop_test(tc, test_put_limits_and_conflicts, 0, 2);
 	tcase_add_loop_test(tc, test_put_refused, 0, 2);
+	tcase_add_loop_test(tc, test_put_chunked_strict, 0, 2);
+	tcase_add_loop_test(tc, test_put_chunk_size_limit, 0, 2);
 	tcase_add_loop_test(tc, test_put_preconditions, 0, 2);
 	suite_add_tcase(s, tc);
 

@@ -1,7 +1,8 @@
 /* test_bundle.c: serving an asset bundle (files compiled into the program), in both models, with
  * a hand-written bundle: index and directory handling, the gzip variant with Vary, validators and
- * 304, Range and multipart, HEAD, 404 without a root, the config checks on bundles, and the
- * promise that a bundle answer allocates nothing per request (counted at the allocator door). */
+ * 304, Range and multipart, HEAD, 404 without a root, 404 for a file named with a trailing slash
+ * (also with a root behind the bundle), the config checks on bundles, and the promise that a
+ * bundle answer allocates nothing per request (counted at the allocator door). */
 #include "alloc.h"
 #include "ymawky.h"
 #include "../thread_server.h"
@@ -78,7 +79,7 @@ static const char *body_of(const char *resp)
 	return sep ? sep + 4 : "";
 }
 
-static struct runner start(int model)
+static struct runner start_root(int model, const char *root)
 {
 	ymk_config *cfg;
 	struct runner r = {.srv = NULL, .rc = -1};
@@ -86,9 +87,16 @@ static struct runner start(int model)
 	ck_assert_int_eq(ymk_config_set_listen(cfg, "127.0.0.1:0"), 0);
 	ck_assert_int_eq(ymk_config_set_model(cfg, model), 0);
 	ck_assert_int_eq(ymk_config_set_bundle(cfg, &bundle), 0);
+	if (root)
+		ck_assert_int_eq(ymk_config_set_root(cfg, root), 0);
 	ck_assert_int_eq(ymk_server_new(&r.srv, cfg), 0);
 	ymk_config_free(cfg);
 	return r;
+}
+
+static struct runner start(int model)
+{
+	return start_root(model, NULL);
 }
 
 START_TEST(test_bundle_answers)
@@ -141,6 +149,13 @@ START_TEST(test_bundle_answers)
 	ck_assert_str_eq(body_of(buf), "");
 	exchange(fd, "GET /missing HTTP/1.1\r\nHost: x\r\n\r\n", 0, buf, sizeof buf);
 	ck_assert_msg(!strncmp(buf, "HTTP/1.1 404 ", 13), "%s", buf);
+	/* A file of the bundle named as a directory is not there, as for files of the root. */
+	exchange(fd, "GET /app.js/ HTTP/1.1\r\nHost: x\r\n\r\n", 0, buf, sizeof buf);
+	ck_assert_msg(!strncmp(buf, "HTTP/1.1 404 ", 13), "%s", buf);
+	exchange(fd, "HEAD /app.js/ HTTP/1.1\r\nHost: x\r\n\r\n", 1, buf, sizeof buf);
+	ck_assert_msg(!strncmp(buf, "HTTP/1.1 404 ", 13), "%s", buf);
+	exchange(fd, "GET /sub/index.html/ HTTP/1.1\r\nHost: x\r\n\r\n", 0, buf, sizeof buf);
+	ck_assert_msg(!strncmp(buf, "HTTP/1.1 404 ", 13), "%s", buf);
 	exchange(fd, "PUT /big.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 0, buf, sizeof buf);
 	ck_assert_msg(!strncmp(buf, "HTTP/1.1 405 ", 13), "%s", buf);
 
@@ -149,6 +164,53 @@ START_TEST(test_bundle_answers)
 	pthread_join(t, NULL);
 	ck_assert_int_eq(r.rc, 0);
 	ymk_server_free(r.srv);
+}
+END_TEST
+
+/* A bundle in front of a root: "file/" is 404 whichever of the two has the file, and the root
+ * still serves what the bundle lacks. */
+START_TEST(test_bundle_over_root_slash)
+{
+	int model = _i ? YMK_MODEL_FORK : YMK_MODEL_EVENT;
+	char root[] = "/tmp/ymk-bundle-XXXXXX", path[64], buf[8192];
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	const char *names[] = {"app.js", "only-root.txt"};
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "%s/%s", root, names[i]);
+		FILE *f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs("from the root\n", f);
+		fclose(f);
+	}
+	struct runner r = start_root(model, root);
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, run_thread, &r), 0);
+	int fd = dial(ymk_server_port(r.srv));
+
+	exchange(fd, "GET /app.js HTTP/1.1\r\nHost: x\r\n\r\n", 0, buf, sizeof buf);
+	ck_assert_str_eq(body_of(buf), (const char *)app_js);
+	exchange(fd, "GET /only-root.txt HTTP/1.1\r\nHost: x\r\n\r\n", 0, buf, sizeof buf);
+	ck_assert_str_eq(body_of(buf), "from the root\n");
+	const char *slashed[] = {"GET /app.js/", "HEAD /app.js/", "GET /only-root.txt/",
+				 "HEAD /only-root.txt/"};
+	for (size_t i = 0; i < 4; i++) {
+		char req[128];
+		snprintf(req, sizeof req, "%s HTTP/1.1\r\nHost: x\r\n\r\n", slashed[i]);
+		exchange(fd, req, slashed[i][0] == 'H', buf, sizeof buf);
+		ck_assert_msg(!strncmp(buf, "HTTP/1.1 404 ", 13), "%s: %s", slashed[i], buf);
+		ck_assert_ptr_null(strstr(buf, "from the root"));
+	}
+
+	close(fd);
+	ymk_server_stop(r.srv);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(r.rc, 0);
+	ymk_server_free(r.srv);
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "%s/%s", root, names[i]);
+		ck_assert_int_eq(unlink(path), 0);
+	}
+	ck_assert_int_eq(rmdir(root), 0);
 }
 END_TEST
 
@@ -209,6 +271,7 @@ int main(void)
 	TCase *tc = tcase_create("bundle");
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_bundle_answers, 0, 2);
+	tcase_add_loop_test(tc, test_bundle_over_root_slash, 0, 2);
 	tcase_add_test(tc, test_bundle_no_allocation);
 	tcase_add_test(tc, test_bundle_config);
 	suite_add_tcase(s, tc);

@@ -18,11 +18,13 @@
 
 #define S(x) x, sizeof(x) - 1
 #define ALL ((size_t)-1) /* consumed: the whole row */
+#define NO_LIMIT UINT64_MAX
+#define TOO_LARGE YMK__CHUNKED_TOO_LARGE
 
 struct chunked_case {
 	const char *in;
 	size_t len;
-	int want;         /* 1 done, 0 more input needed, -1 malformed */
+	int want;         /* 1 done, 0 more input needed, -1 malformed, -2 too large */
 	const char *data; /* the decoded data */
 	size_t data_len;
 	size_t at; /* input bytes used: end of body or offending byte; ALL for the whole row */
@@ -58,14 +60,9 @@ static const struct chunked_case cases[] = {
 	{S("5\r\nhello\r\n0\r\nX-Sum: abc\r\nY: \r\n\r\n"), 1, S("hello"), ALL},
 	{S("0\r\nX:\r\n\r\n"), 1, S(""), ALL},
 	{S("0\r\nX: \xc3\xa9 \t v\r\n\r\n"), 1, S(""), ALL},
-	/* Bare LF line ends, alone and mixed with CRLF. */
-	{S("5\nhello\n0\n\n"), 1, S("hello"), ALL},
-	{S("5\r\nhello\n0\nX: y\r\n\n"), 1, S("hello"), ALL},
-	{S("5;a=b\nhello\r\n0\r\nX: y\n\r\n"), 1, S("hello"), ALL},
 	/* Bytes after the end belong to the next request. */
 	{S("0\r\n\r\nGET / HTTP/1.1\r\n"), 1, S(""), 5},
 	{S("5\r\nhello\r\n0\r\n\r\n0\r\n\r\n"), 1, S("hello"), 15},
-	{S("0\n\nX"), 1, S(""), 3},
 	/* Incomplete: everything is used and more is needed. */
 	{S(""), 0, S(""), ALL},
 	{S("5"), 0, S(""), ALL},
@@ -103,6 +100,21 @@ static const struct chunked_case cases[] = {
 	{S("5\r\nhello\r\n0\r\n\rX"), -1, S("hello"), 14},
 	{S("5\r\nhello\r\n0\r\nX: y\rZ"), -1, S("hello"), 18},
 	{S("5\r\nhello\r\n0\r\nX: y\r\r\n"), -1, S("hello"), 18},
+	/* A bare LF is no line end inside chunked framing: after a size line (with or without
+	 * extensions), after data, after a trailer line, or as the final empty line. */
+	{S("3\nabc\n0\n\n"), -1, S(""), 1},
+	{S("5\nhello\n0\n\n"), -1, S(""), 1},
+	{S("5\n\r\nhello"), -1, S(""), 1},
+	{S("5;a\nhello\r\n"), -1, S(""), 3},
+	{S("5;a=b\nhello\r\n0\r\nX: y\n\r\n"), -1, S(""), 5},
+	{S("5;a=\"x\"\nhello\r\n"), -1, S(""), 7},
+	{S("5\r\nhello\n"), -1, S("hello"), 8},
+	{S("5\r\nhello\n0\nX: y\r\n\n"), -1, S("hello"), 8},
+	{S("5\r\nhello\r\n0\n\r\n"), -1, S("hello"), 11},
+	{S("5\r\nhello\r\n0\r\n\n"), -1, S("hello"), 13},
+	{S("5\r\nhello\r\n0\r\nX: y\n\r\n"), -1, S("hello"), 17},
+	{S("0\r\nX: y\r\n\n"), -1, S(""), 9},
+	{S("0\n\nX"), -1, S(""), 1},
 	/* Malformed extensions. */
 	{S("5;\r\n"), -1, S(""), 2},
 	{S("5; \r\n"), -1, S(""), 3},
@@ -156,8 +168,8 @@ static uint32_t lcg_next(uint32_t *s)
 
 /* Decodes in[0..len) cut by mode, with out_cap bytes of output room per call, into r. Feeding
  * stops at the first non-zero result, as the connection would. */
-static void run_decoder(const char *in, size_t len, enum split_mode mode, uint32_t seed,
-			size_t out_cap, struct run_result *r, size_t data_cap)
+static void run_decoder(const char *in, size_t len, uint64_t limit, enum split_mode mode,
+			uint32_t seed, size_t out_cap, struct run_result *r, size_t data_cap)
 {
 	struct ymk__chunked d;
 	struct guard gin, gout;
@@ -167,7 +179,7 @@ static void run_decoder(const char *in, size_t len, enum split_mode mode, uint32
 	guard_init(&gin, len);
 	guard_init(&gout, out_cap);
 	out = out_cap == 0 ? NULL : guard_end(&gout, out_cap);
-	ymk__chunked_init(&d);
+	ymk__chunked_init(&d, limit);
 	r->rc = 0;
 	r->data_len = 0;
 	for (;;) {
@@ -212,7 +224,7 @@ static void run_decoder(const char *in, size_t len, enum split_mode mode, uint32
 }
 
 /* Runs every way of feeding and checks each against the expectation. */
-static void check_all_ways(const char *in, size_t len, int want, const char *data,
+static void check_all_ways(const char *in, size_t len, uint64_t limit, int want, const char *data,
 			   size_t data_len, size_t at, const char *label)
 {
 	static const struct {
@@ -234,7 +246,7 @@ static void check_all_ways(const char *in, size_t len, int want, const char *dat
 		size_t cap = ways[w].out_cap != 0 ? ways[w].out_cap : (len > 0 ? len : 1);
 
 		r.data = buf;
-		run_decoder(in, len, ways[w].mode, ways[w].seed, cap, &r, len + 1);
+		run_decoder(in, len, limit, ways[w].mode, ways[w].seed, cap, &r, len + 1);
 		ck_assert_msg(r.rc == want, "%s way %zu: rc %d, want %d", label, w, r.rc, want);
 		ck_assert_msg(r.used == at, "%s way %zu: used %zu, want %zu", label, w, r.used, at);
 		ck_assert_msg(r.data_len == data_len && memcmp(r.data, data, data_len) == 0,
@@ -252,8 +264,8 @@ START_TEST(test_chunked_table)
 	char label[32];
 
 	snprintf(label, sizeof(label), "row %d", _i);
-	check_all_ways(c->in, c->len, c->want, c->data, c->data_len, c->at == ALL ? c->len : c->at,
-		       label);
+	check_all_ways(c->in, c->len, NO_LIMIT, c->want, c->data, c->data_len,
+		       c->at == ALL ? c->len : c->at, label);
 }
 END_TEST
 
@@ -291,25 +303,25 @@ START_TEST(test_chunked_line_limit)
 		add_fill(&b, 'n', line - 2);
 		add(&b, S("\r\nx\r\n0\r\n\r\n"));
 		if (extra == 0)
-			check_all_ways(b.buf, b.len, 1, S("x"), b.len, "line max");
+			check_all_ways(b.buf, b.len, NO_LIMIT, 1, S("x"), b.len, "line max");
 		else
-			check_all_ways(b.buf, b.len, -1, S(""), YMK__CHUNKED_LINE_MAX, "line max+1");
+			check_all_ways(b.buf, b.len, NO_LIMIT, -1, S(""), YMK__CHUNKED_LINE_MAX, "line max+1");
 	}
 	/* Leading zeros count towards the line, not towards the 16 digits. */
 	b.len = 0;
 	add_fill(&b, '0', YMK__CHUNKED_LINE_MAX - 1);
 	add(&b, S("1\r\nx\r\n0\r\n\r\n"));
-	check_all_ways(b.buf, b.len, 1, S("x"), b.len, "zeros");
+	check_all_ways(b.buf, b.len, NO_LIMIT, 1, S("x"), b.len, "zeros");
 	b.len = 0;
 	add_fill(&b, '0', YMK__CHUNKED_LINE_MAX);
 	add(&b, S("1\r\nx\r\n0\r\n\r\n"));
-	check_all_ways(b.buf, b.len, -1, S(""), YMK__CHUNKED_LINE_MAX, "zeros+1");
+	check_all_ways(b.buf, b.len, NO_LIMIT, -1, S(""), YMK__CHUNKED_LINE_MAX, "zeros+1");
 	/* The last-chunk line has the same limit. */
 	b.len = 0;
 	add(&b, S("0;"));
 	add_fill(&b, 'n', YMK__CHUNKED_LINE_MAX - 1);
 	add(&b, S("\r\n\r\n"));
-	check_all_ways(b.buf, b.len, -1, S(""), YMK__CHUNKED_LINE_MAX, "last line");
+	check_all_ways(b.buf, b.len, NO_LIMIT, -1, S(""), YMK__CHUNKED_LINE_MAX, "last line");
 }
 END_TEST
 
@@ -323,12 +335,12 @@ START_TEST(test_chunked_trailer_limits)
 	add(&b, S("0\r\nX:"));
 	add_fill(&b, 'v', YMK__CHUNKED_LINE_MAX - 2);
 	add(&b, S("\r\n\r\n"));
-	check_all_ways(b.buf, b.len, 1, S(""), b.len, "trailer line max");
+	check_all_ways(b.buf, b.len, NO_LIMIT, 1, S(""), b.len, "trailer line max");
 	b.len = 0;
 	add(&b, S("0\r\nX:"));
 	add_fill(&b, 'v', YMK__CHUNKED_LINE_MAX - 1);
 	add(&b, S("\r\n\r\n"));
-	check_all_ways(b.buf, b.len, -1, S(""), 3 + YMK__CHUNKED_LINE_MAX, "trailer line max+1");
+	check_all_ways(b.buf, b.len, NO_LIMIT, -1, S(""), 3 + YMK__CHUNKED_LINE_MAX, "trailer line max+1");
 
 	/* Two lines of 4094 + CRLF are 8192 bytes: at the limit. A third line goes over. */
 	b.len = 0;
@@ -341,10 +353,11 @@ START_TEST(test_chunked_trailer_limits)
 	add(&b, S("\r\n"));
 	ck_assert_uint_eq(b.len - head, YMK__CHUNKED_TRAILER_MAX);
 	add(&b, S("\r\n"));
-	check_all_ways(b.buf, b.len, 1, S(""), b.len, "trailers at max");
+	check_all_ways(b.buf, b.len, NO_LIMIT, 1, S(""), b.len, "trailers at max");
 	b.len -= 2;
 	add(&b, S("Z:\r\n\r\n"));
-	check_all_ways(b.buf, b.len, -1, S(""), head + YMK__CHUNKED_TRAILER_MAX, "trailers over");
+	check_all_ways(b.buf, b.len, NO_LIMIT, -1, S(""), head + YMK__CHUNKED_TRAILER_MAX,
+		       "trailers over");
 }
 END_TEST
 
@@ -373,10 +386,61 @@ START_TEST(test_chunked_many_chunks)
 			want[want_len + j] = (char)lcg_next(&seed);
 		add(&b, want + want_len, n);
 		want_len += n;
-		add(&b, k % 2 ? "\r\n" : "\n", k % 2 ? 2 : 1);
+		add(&b, S("\r\n"));
 	}
 	add(&b, S("0\r\nA: b\r\n\r\n"));
-	check_all_ways(b.buf, b.len, 1, want, want_len, b.len, "many");
+	check_all_ways(b.buf, b.len, NO_LIMIT, 1, want, want_len, b.len, "many");
+}
+END_TEST
+
+/* Body limits: a chunk size that takes the body past the limit is refused on the digit that
+ * crosses it (the offending byte is not used), before the rest of its line and its data; exactly
+ * at the limit is fine. */
+struct limit_case {
+	const char *in;
+	size_t len;
+	uint64_t limit;
+	int want;
+	const char *data;
+	size_t data_len;
+	size_t at;
+};
+
+#define GIB (1ull << 30)
+
+static const struct limit_case limit_cases[] = {
+	{S("a\r\n0123456789\r\n0\r\n\r\n"), 10, 1, S("0123456789"), ALL},
+	{S("5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n"), 10, 1, S("helloworld"), ALL},
+	{S("a;ext=1\r\n0123456789\r\n0;x\r\nT: v\r\n\r\n"), 10, 1, S("0123456789"), ALL},
+	{S("00000000000a\r\n0123456789\r\n0\r\n\r\n"), 10, 1, S("0123456789"), ALL},
+	{S("b\r\n0123456789a\r\n0\r\n\r\n"), 10, TOO_LARGE, S(""), 0},
+	{S("F"), 10, TOO_LARGE, S(""), 0},
+	{S("00000000000b\r\n"), 10, TOO_LARGE, S(""), 11},
+	{S("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"), 10, TOO_LARGE, S("hello"), 10},
+	{S("3\r\nabc\r\n8;ext\r\n"), 10, TOO_LARGE, S("abc"), 8},
+	{S("1\r\nx\r\n10"), 16, TOO_LARGE, S("x"), 7},
+	{S("0\r\n\r\n"), 0, 1, S(""), ALL},
+	{S("1\r\nx\r\n0\r\n\r\n"), 0, TOO_LARGE, S(""), 0},
+	/* issue 11: 8000000000000000 against the 1 GiB default is refused at its 8th digit */
+	{S("8000000000000000\r\n"), GIB, TOO_LARGE, S(""), 7},
+	{S("40000000\r\n"), GIB, 0, S(""), ALL},
+	{S("40000001\r\n"), GIB, TOO_LARGE, S(""), 7},
+	/* a malformed byte before the crossing digit is a malformed body */
+	{S("5\nFFFFFFFF"), 10, -1, S(""), 1},
+	{S("G0000000000"), 10, -1, S(""), 0},
+	/* without a limit, only the 64-bit total bounds the body */
+	{S("1\r\nx\r\nFFFFFFFFFFFFFFFF\r\n"), NO_LIMIT, TOO_LARGE, S("x"), 21},
+	{S("1\r\nx\r\nFFFFFFFFFFFFFFFE\r\n"), NO_LIMIT, 0, S("x"), ALL},
+};
+
+START_TEST(test_chunked_limits)
+{
+	const struct limit_case *c = &limit_cases[_i];
+	char label[32];
+
+	snprintf(label, sizeof(label), "limit row %d", _i);
+	check_all_ways(c->in, c->len, c->limit, c->want, c->data, c->data_len,
+		       c->at == ALL ? c->len : c->at, label);
 }
 END_TEST
 
@@ -387,7 +451,7 @@ START_TEST(test_chunked_sticky)
 	char out[8];
 	size_t used, made;
 
-	ymk__chunked_init(&d);
+	ymk__chunked_init(&d, NO_LIMIT);
 	ck_assert_int_eq(ymk__chunked_decode(&d, S("0\r\n\r\n"), &used, out, sizeof(out), &made), 1);
 	ck_assert_uint_eq(used, 5);
 	ck_assert_int_eq(ymk__chunked_decode(&d, S("5\r\nhello"), &used, out, sizeof(out), &made), 1);
@@ -395,15 +459,26 @@ START_TEST(test_chunked_sticky)
 	ck_assert_uint_eq(made, 0);
 	ck_assert_uint_eq(d.total, 0);
 
-	ymk__chunked_init(&d);
+	ymk__chunked_init(&d, NO_LIMIT);
 	ck_assert_int_eq(ymk__chunked_decode(&d, S("x"), &used, out, sizeof(out), &made), -1);
 	ck_assert_int_eq(ymk__chunked_decode(&d, S("0\r\n\r\n"), &used, out, sizeof(out), &made),
 			 -1);
 	ck_assert_uint_eq(used, 0);
 	ck_assert_uint_eq(made, 0);
 
+	/* Too large is sticky too, and nothing of the refused chunk is taken. */
+	ymk__chunked_init(&d, 4);
+	ck_assert_int_eq(ymk__chunked_decode(&d, S("5\r\nhello"), &used, out, sizeof(out), &made),
+			 TOO_LARGE);
+	ck_assert_uint_eq(used, 0);
+	ck_assert_int_eq(ymk__chunked_decode(&d, S("\r\nhello"), &used, out, sizeof(out), &made),
+			 TOO_LARGE);
+	ck_assert_uint_eq(used, 0);
+	ck_assert_uint_eq(made, 0);
+	ck_assert_uint_eq(d.total, 0);
+
 	/* Reuse after init. */
-	ymk__chunked_init(&d);
+	ymk__chunked_init(&d, NO_LIMIT);
 	ck_assert_int_eq(ymk__chunked_decode(&d, S(BODY_OK), &used, out, sizeof(out), &made), 1);
 	ck_assert_uint_eq(made, 5);
 	ck_assert_uint_eq(d.total, 5);
@@ -417,7 +492,7 @@ START_TEST(test_chunked_zero_out_cap)
 	char out[8];
 	size_t used, made;
 
-	ymk__chunked_init(&d);
+	ymk__chunked_init(&d, NO_LIMIT);
 	ck_assert_int_eq(ymk__chunked_decode(&d, S(BODY_OK), &used, NULL, 0, &made), 0);
 	ck_assert_uint_eq(used, 3);
 	ck_assert_uint_eq(made, 0);
@@ -427,7 +502,7 @@ START_TEST(test_chunked_zero_out_cap)
 	ck_assert_int_eq(memcmp(out, "he", 2), 0);
 	ck_assert_uint_eq(d.total, 2);
 	/* A zero-length body needs no room at all. */
-	ymk__chunked_init(&d);
+	ymk__chunked_init(&d, NO_LIMIT);
 	ck_assert_int_eq(ymk__chunked_decode(&d, S("0\r\n\r\nnext"), &used, NULL, 0, &made), 1);
 	ck_assert_uint_eq(used, 5);
 }
@@ -440,7 +515,7 @@ START_TEST(test_chunked_max_size)
 	char out[4];
 	size_t used, made;
 
-	ymk__chunked_init(&d);
+	ymk__chunked_init(&d, NO_LIMIT);
 	ck_assert_int_eq(ymk__chunked_decode(&d, S("FFFFFFFFFFFFFFFF\r\nabcdef"), &used, out,
 					     sizeof(out), &made),
 			 0);
@@ -457,6 +532,8 @@ static Suite *chunked_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_loop_test(tc, test_chunked_table, 0, (int)NCASES);
+	tcase_add_loop_test(tc, test_chunked_limits, 0,
+			    (int)(sizeof(limit_cases) / sizeof(limit_cases[0])));
 	tcase_add_test(tc, test_chunked_line_limit);
 	tcase_add_test(tc, test_chunked_trailer_limits);
 	tcase_add_test(tc, test_chunked_many_chunks);

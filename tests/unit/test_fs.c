@@ -1,5 +1,6 @@
 /* test_fs.c: the file door. Both the openat2 path and the portable O_NOFOLLOW walk must refuse
- * symlinks at any depth, report missing files precisely, and never block on a FIFO. */
+ * symlinks at any depth, report missing files precisely, and never block on a FIFO; a special file
+ * that cannot be opened (a socket, a device without a driver) is -EPERM, whatever the open said. */
 #include "fs.h"
 #include "ymawky.h"
 
@@ -9,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static char tmp[64];
@@ -23,6 +27,18 @@ static void put_file(const char *rel, const char *text)
 	ck_assert_ptr_nonnull(f);
 	fputs(text, f);
 	fclose(f);
+}
+
+/* A Unix socket file at rel: open() of one fails with ENXIO, bound or not. */
+static void bind_socket(const char *rel)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", tmp, rel);
+	ck_assert(n > 0 && (size_t)n < sizeof sa.sun_path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	close(fd);
 }
 
 static void setup(void)
@@ -44,6 +60,8 @@ static void setup(void)
 	ck_assert_int_eq(symlink("../a.txt", p), 0);
 	snprintf(p, sizeof p, "%s/fifo", tmp);
 	ck_assert_int_eq(mkfifo(p, 0644), 0);
+	bind_socket("sock");
+	bind_socket("dir/sock");
 	rootfd = ymk__fs_open_root(tmp);
 	ck_assert_int_ge(rootfd, 0);
 }
@@ -112,6 +130,33 @@ START_TEST(test_open_table)
 }
 END_TEST
 
+/* The kernel says ENXIO for a socket; the door says EPERM, at any depth, and the type check
+ * itself follows no symlink (a symlink to a socket is still ELOOP). */
+START_TEST(test_open_special)
+{
+	struct stat st;
+	char p[256];
+
+	ck_assert_int_eq(ymk__fs_open_walk(rootfd, "sock", O_RDONLY | O_NONBLOCK | O_CLOEXEC), -ENXIO);
+	ck_assert_int_eq(ymk__fs_open_read(rootfd, "sock", &st), -EPERM);
+	ck_assert_int_eq(ymk__fs_open_read(rootfd, "dir/sock", &st), -EPERM);
+	snprintf(p, sizeof p, "%s/sock-link", tmp);
+	ck_assert_int_eq(symlink("sock", p), 0);
+	ck_assert_int_eq(ymk__fs_open_read(rootfd, "sock-link", &st), -ELOOP);
+	ck_assert_int_eq(ymk__fs_open_read(rootfd, "sock/x", &st), -ENOTDIR);
+	/* A character device whose driver is missing fails its open with ENXIO or ENODEV. Making
+	 * one needs CAP_MKNOD, so this part runs only where the test may create device nodes. */
+	snprintf(p, sizeof p, "%s/nodev", tmp);
+	if (mknod(p, S_IFCHR | 0644, makedev(0, 0)) == 0) {
+		int fd = ymk__fs_open_walk(rootfd, "nodev", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		ck_assert_msg(fd < 0, "the device (0, 0) opened");
+		ck_assert_int_eq(ymk__fs_open_read(rootfd, "nodev", &st), -EPERM);
+	}
+}
+END_TEST
+
 START_TEST(test_open_root)
 {
 	char p[256];
@@ -128,6 +173,7 @@ int main(void)
 	TCase *tc = tcase_create("open");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_open_table, 0, 2 * (int)(sizeof cases / sizeof cases[0]));
+	tcase_add_test(tc, test_open_special);
 	tcase_add_test(tc, test_open_root);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -247,8 +247,8 @@ static const struct parse_case cases[] = {
 
 	/* 116: Transfer-Encoding */
 	{GET11("Transfer-Encoding: chunked\r\n"), OK_GET11, .n_headers = 2, .chunked = 1},
-	{GET11("Transfer-Encoding: gzip, chunked\r\n"), OK_GET11, .n_headers = 2, .chunked = 1},
-	{GET11("transfer-encoding: gzip\r\nTransfer-Encoding: CHUNKED\r\n"), OK_GET11, .n_headers = 3, .chunked = 1},
+	{GET11("Transfer-Encoding: gzip, chunked\r\n"), .ret = 501},
+	{GET11("transfer-encoding: gzip\r\nTransfer-Encoding: CHUNKED\r\n"), .ret = 501},
 	{GET11("Transfer-Encoding: , chunked ,\r\n"), OK_GET11, .n_headers = 2, .chunked = 1},
 	{GET11("Transfer-Encoding: gzip\r\n"), .ret = 400},
 	{GET11("Transfer-Encoding: chunked, gzip\r\n"), .ret = 400},
@@ -332,6 +332,52 @@ static const struct parse_case cases[] = {
 	 .ret = 431},
 	{IN("GET / HTTP/1.1\r\n"), .lim = &lim_zero, .ret = 414},
 	{IN("\r\n"), .lim = &lim_zero, .ret = AGAIN},
+
+	/* 187: Host must be uri-host [":" port]: the forms from issue 11, then the edges */
+	{IN("GET / HTTP/1.1\r\nHost: a:asd\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: a:-1\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: [zz]]:80\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: .a.b.:c.\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.0\r\nHost: a:asd\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: a:65536\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: a:99999999999999999999\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: :80\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: ::1\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: [::1\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: [v1.x]\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: [fe80::1%25eth0]\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: 1.2.3\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: 256.0.0.1\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: a%2\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: a:8\t0\r\n\r\n"), .ret = 400},
+	{IN("GET / HTTP/1.1\r\nHost: a:65535\r\n\r\n"), .method = YMK__METHOD_GET, .target = "/",
+	 .minor = 1, .host = "a:65535", .n_headers = 1},
+	{IN("GET / HTTP/1.1\r\nHost: a:\r\n\r\n"), .method = YMK__METHOD_GET, .target = "/",
+	 .minor = 1, .host = "a:", .n_headers = 1},
+	{IN("GET / HTTP/1.1\r\nHost: [::ffff:1.2.3.4]:0080\r\n\r\n"), .method = YMK__METHOD_GET,
+	 .target = "/", .minor = 1, .host = "[::ffff:1.2.3.4]:0080", .n_headers = 1},
+	{IN("GET / HTTP/1.1\r\nHost: 192.0.2.1:8080\r\n\r\n"), .method = YMK__METHOD_GET,
+	 .target = "/", .minor = 1, .host = "192.0.2.1:8080", .n_headers = 1},
+
+	/* 210: an absolute-form target's authority follows the same rule; userinfo is refused */
+	{IN("GET http://a:asd/x HTTP/1.1\r\nHost: a\r\n\r\n"), .ret = 400},
+	{IN("GET http://a:1:2/ HTTP/1.1\r\nHost: a\r\n\r\n"), .ret = 400},
+	{IN("GET http://[zz]]:80/ HTTP/1.1\r\nHost: a\r\n\r\n"), .ret = 400},
+	{IN("GET http://user@a/ HTTP/1.1\r\nHost: a\r\n\r\n"), .ret = 400},
+	{IN("GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n"), .ret = 400},
+	{IN("GET https://a:65536?x HTTP/1.0\r\n\r\n"), .ret = 400},
+	{IN("GET HTTP://A.example:8080 HTTP/1.0\r\n\r\n"), .method = YMK__METHOD_GET,
+	 .target = "HTTP://A.example:8080"},
+	{IN("GET https://[2001:db8::1]:8443/p?q#f HTTP/1.1\r\nHost: [2001:db8::1]:8443\r\n\r\n"),
+	 .method = YMK__METHOD_GET, .target = "https://[2001:db8::1]:8443/p?q#f", .minor = 1,
+	 .host = "[2001:db8::1]:8443", .n_headers = 1},
+	{IN("GET http://a.example?x HTTP/1.0\r\n\r\n"), .method = YMK__METHOD_GET,
+	 .target = "http://a.example?x"},
+	/* Other schemes are not absolute-form http: path.c refuses them later. */
+	{IN("GET ftp://a:asd/ HTTP/1.0\r\n\r\n"), .method = YMK__METHOD_GET, .target = "ftp://a:asd/"},
 };
 
 static size_t build_input(const struct parse_case *c, char *out, size_t cap)
@@ -473,7 +519,7 @@ START_TEST(test_parse_errors_stick)
 		if (seen_error)
 			ck_assert_msg(rc >= 400, "case %d: prefix %zu gave %d after an error", _i, k, rc);
 		if (rc >= 400) {
-			ck_assert(rc == 400 || rc == 414 || rc == 431 || rc == 505);
+			ck_assert(rc == 400 || rc == 414 || rc == 431 || rc == 501 || rc == 505);
 			seen_error = 1;
 		}
 	}
@@ -547,6 +593,220 @@ START_TEST(test_list_has)
 }
 END_TEST
 
+/* ymk__http_host_parse() on its own: the verdict, and for valid input the kind, the host slice
+ * and the port. Every input ends at the guard page. */
+struct host_case {
+	const char *in;
+	size_t len;
+	int ret;
+	enum ymk__host_kind kind;
+	size_t name_len; /* the host slice is in[0..name_len) */
+	int port;
+};
+
+#define HOST_OK(x, k, nlen, p) {S(x), 0, (k), (nlen), (p)}
+#define HOST_BAD(x) {S(x), -1, 0, 0, 0}
+#define NAME YMK__HOST_NAME
+#define IPV4 YMK__HOST_IPV4
+#define IPV6 YMK__HOST_IPV6
+
+static const struct host_case host_cases[] = {
+	/* the forms of issue 11 */
+	HOST_BAD("a:asd"),
+	HOST_BAD("a:-1"),
+	HOST_BAD("a:1:2"),
+	HOST_BAD("[zz]]:80"),
+	HOST_BAD(".a.b.:c."),
+	/* reg-names */
+	HOST_OK("a", NAME, 1, -1),
+	HOST_OK("example.org", NAME, 11, -1),
+	HOST_OK("Example.ORG.", NAME, 12, -1),
+	HOST_OK(".a.b.", NAME, 5, -1),
+	HOST_OK("a..b", NAME, 4, -1),
+	HOST_OK("xn--caf-dma.example", NAME, 19, -1),
+	HOST_OK("a_b~!$&'()*+,;=-.Z", NAME, 18, -1),
+	HOST_OK("%41%62", NAME, 6, -1),
+	HOST_OK("caf%C3%A9", NAME, 9, -1),
+	HOST_OK("1e100", NAME, 5, -1),
+	HOST_OK("0x7f.0.0.1", NAME, 10, -1),
+	HOST_OK("1.2.3.a", NAME, 7, -1),
+	HOST_BAD(""),
+	HOST_BAD("a b"),
+	HOST_BAD("a/b"),
+	HOST_BAD("a@b"),
+	HOST_BAD("user@a:80"),
+	HOST_BAD("a?b"),
+	HOST_BAD("a#b"),
+	HOST_BAD("a\"b"),
+	HOST_BAD("a\\b"),
+	HOST_BAD("a<b"),
+	HOST_BAD("a]"),
+	HOST_BAD("a[b"),
+	HOST_BAD("a\tb"),
+	HOST_BAD("a\0b"),
+	HOST_BAD("caf\xc3\xa9"),
+	HOST_BAD("a%"),
+	HOST_BAD("a%4"),
+	HOST_BAD("a%zz"),
+	HOST_BAD("a%4g"),
+	/* IPv4, and names that only look like one */
+	HOST_OK("192.0.2.1", IPV4, 9, -1),
+	HOST_OK("0.0.0.0", IPV4, 7, -1),
+	HOST_OK("255.255.255.255:65535", IPV4, 15, 65535),
+	HOST_OK("127.0.0.1:8080", IPV4, 9, 8080),
+	HOST_BAD("256.0.0.1"),
+	HOST_BAD("1.2.3.256"),
+	HOST_BAD("1.2.3"),
+	HOST_BAD("1.2.3.4.5"),
+	HOST_BAD("1.2.3.4."),
+	HOST_BAD(".1.2.3.4"),
+	HOST_BAD("1..2.3"),
+	HOST_BAD("010.0.0.1"),
+	HOST_BAD("1.2.3.04"),
+	HOST_BAD("1234.1.1.1"),
+	HOST_BAD("80"),
+	HOST_BAD("0"),
+	HOST_BAD("."),
+	/* IPv6 literals: every place "::" can stand, the IPv4 tail, the limits */
+	HOST_OK("[::]", IPV6, 4, -1),
+	HOST_OK("[::1]", IPV6, 5, -1),
+	HOST_OK("[::1]:80", IPV6, 5, 80),
+	HOST_OK("[1::]", IPV6, 5, -1),
+	HOST_OK("[1::2]", IPV6, 6, -1),
+	HOST_OK("[2001:DB8:0:0:8:800:200C:417A]", IPV6, 30, -1),
+	HOST_OK("[2001:db8::8:800:200c:417a]:443", IPV6, 27, 443),
+	HOST_OK("[1:2:3:4:5:6:7::]", IPV6, 17, -1),
+	HOST_OK("[::2:3:4:5:6:7:8]", IPV6, 17, -1),
+	HOST_OK("[1:2:3:4:5:6::8]", IPV6, 16, -1),
+	HOST_OK("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]", IPV6, 41, -1),
+	HOST_OK("[::ffff:192.0.2.1]", IPV6, 18, -1),
+	HOST_OK("[::192.0.2.1]", IPV6, 13, -1),
+	HOST_OK("[1:2:3:4:5:6:1.2.3.4]", IPV6, 21, -1),
+	HOST_OK("[1:2:3:4:5::1.2.3.4]:1", IPV6, 20, 1),
+	HOST_BAD("[]"),
+	HOST_BAD("[:]"),
+	HOST_BAD("[:::]"),
+	HOST_BAD("[::1::]"),
+	HOST_BAD("[1::2::3]"),
+	HOST_BAD("[:1]"),
+	HOST_BAD("[1:]"),
+	HOST_BAD("[1:2:3:4:5:6:7]"),
+	HOST_BAD("[1:2:3:4:5:6:7:8:9]"),
+	HOST_BAD("[1:2:3:4:5:6:7:8::]"),
+	HOST_BAD("[::1:2:3:4:5:6:7:8]"),
+	HOST_BAD("[12345::1]"),
+	HOST_BAD("[g::1]"),
+	HOST_BAD("[::1.2.3]"),
+	HOST_BAD("[::1.2.3.4:5]"),
+	HOST_BAD("[::256.0.0.1]"),
+	HOST_BAD("[1.2.3.4]"),
+	HOST_BAD("[1:2:3:4:5:6:7:1.2.3.4]"),
+	HOST_BAD("[1:2:3:4:5:6::1.2.3.4]"),
+	HOST_BAD("[::a1.2.3.4]"),
+	HOST_BAD("[::1"),
+	HOST_BAD("[::1]x"),
+	HOST_BAD("[::1]]"),
+	HOST_BAD("[[::1]]"),
+	HOST_BAD("::1"),
+	HOST_BAD("[fe80::1%25eth0]"),
+	HOST_BAD("[fe80::1%eth0]"),
+	HOST_BAD("[v1.x]"),
+	HOST_BAD("[V7.a:b]"),
+	HOST_BAD("[example.org]"),
+	/* ports */
+	HOST_OK("a:0", NAME, 1, 0),
+	HOST_OK("a:80", NAME, 1, 80),
+	HOST_OK("a:65535", NAME, 1, 65535),
+	HOST_OK("a:000000000000000000080", NAME, 1, 80),
+	HOST_OK("a:", NAME, 1, -1),
+	HOST_OK("[::1]:", IPV6, 5, -1),
+	HOST_BAD("a:65536"),
+	HOST_BAD("a:99999"),
+	HOST_BAD("a:18446744073709551697"),
+	HOST_BAD("a:+80"),
+	HOST_BAD("a: 80"),
+	HOST_BAD("a:80 "),
+	HOST_BAD("a:8a"),
+	HOST_BAD("a::80"),
+	HOST_BAD(":80"),
+	HOST_BAD(":"),
+	HOST_BAD("[::1]::80"),
+	HOST_BAD("[::1]80"),
+};
+
+START_TEST(test_host_parse)
+{
+	const struct host_case *c = &host_cases[_i];
+	const char *in = place(c->in, c->len);
+	struct ymk__host h;
+	int rc;
+
+	memset(&h, 0xa5, sizeof h);
+	rc = ymk__http_host_parse(in, c->len, &h);
+	ck_assert_msg(rc == c->ret, "host case %d (%s): got %d, want %d", _i, c->in, rc, c->ret);
+	/* The verdict does not depend on whether the caller wants the parts. */
+	ck_assert_int_eq(ymk__http_host_parse(in, c->len, NULL), c->ret);
+	if (rc != 0)
+		return;
+	ck_assert_msg(h.kind == c->kind, "host case %d (%s): kind %d, want %d", _i, c->in, h.kind,
+		      c->kind);
+	ck_assert_ptr_eq(h.name, in);
+	ck_assert_msg(h.name_len == c->name_len, "host case %d (%s): name_len %zu, want %zu", _i,
+		      c->in, h.name_len, c->name_len);
+	ck_assert_msg(h.port == c->port, "host case %d (%s): port %d, want %d", _i, c->in, h.port,
+		      c->port);
+}
+END_TEST
+
+/* Every proper prefix of a valid IPv6 literal is refused (no bracket left open is valid), and
+ * NULL is refused without a read. */
+START_TEST(test_host_parse_prefixes)
+{
+	static const char lit[] = "[2001:db8::ffff:192.0.2.1]:8080";
+
+	ck_assert_int_eq(ymk__http_host_parse(NULL, 0, NULL), -1);
+	for (size_t k = 1; k < sizeof lit - 1; k++) {
+		int want = k >= LEN("[2001:db8::ffff:192.0.2.1]") ? 0 : -1;
+
+		ck_assert_msg(ymk__http_host_parse(place(lit, k), k, NULL) == want, "prefix %zu", k);
+	}
+}
+END_TEST
+
+/* Where an absolute-form target's authority lies; every target ends at the guard page. */
+START_TEST(test_target_authority)
+{
+	static const struct {
+		const char *t;
+		int want;
+		size_t start, end;
+	} rows[] = {
+		{"http://a.example/p", 1, 7, 16},
+		{"HTTPS://[::1]:8443?q", 1, 8, 18},
+		{"hTtP://a#f", 1, 7, 8},
+		{"http://a:80", 1, 7, 11},
+		{"http://", 1, 7, 7},
+		{"http:///x", 1, 7, 7},
+		{"http:/a", 0, 0, 0},
+		{"http:", 0, 0, 0},
+		{"https:/", 0, 0, 0},
+		{"ftp://a/", 0, 0, 0},
+		{"/http://a", 0, 0, 0},
+		{"", 0, 0, 0},
+	};
+
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		size_t n = strlen(rows[i].t), start = 99, end = 99;
+		int rc = ymk__http_target_authority(place(rows[i].t, n), n, &start, &end);
+
+		ck_assert_msg(rc == rows[i].want, "%s: %d", rows[i].t, rc);
+		if (rc)
+			ck_assert_msg(start == rows[i].start && end == rows[i].end, "%s: [%zu, %zu)",
+				      rows[i].t, start, end);
+	}
+}
+END_TEST
+
 START_TEST(test_list_has_null_empty)
 {
 	ck_assert_int_eq(ymk__http_list_has(NULL, 0, "close"), 0);
@@ -617,6 +877,9 @@ static Suite *http_parse_suite(void)
 	tcase_add_loop_test(th, test_ascii_ieq, 0, N_ELEMS(ieq_cases));
 	tcase_add_loop_test(th, test_list_has, 0, N_ELEMS(list_cases));
 	tcase_add_test(th, test_list_has_null_empty);
+	tcase_add_loop_test(th, test_host_parse, 0, N_ELEMS(host_cases));
+	tcase_add_test(th, test_host_parse_prefixes);
+	tcase_add_test(th, test_target_authority);
 	tcase_add_test(th, test_find);
 	suite_add_tcase(s, th);
 	return s;
