@@ -51,14 +51,17 @@ static void sha256_block(struct sha256 *s, const uint8_t *p)
 {
 	uint32_t w[64], a[8];
 	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
+		       p[4 * i + 3];
 	for (int i = 16; i < 64; i++)
 		w[i] = w[i - 16] + (ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 7] +
 		       (ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10));
 	memcpy(a, s->h, sizeof a);
 	for (int i = 0; i < 64; i++) {
-		uint32_t t1 = a[7] + (ror(a[4], 6) ^ ror(a[4], 11) ^ ror(a[4], 25)) + ((a[4] & a[5]) ^ (~a[4] & a[6])) + K[i] + w[i];
-		uint32_t t2 = (ror(a[0], 2) ^ ror(a[0], 13) ^ ror(a[0], 22)) + ((a[0] & a[1]) ^ (a[0] & a[2]) ^ (a[1] & a[2]));
+		uint32_t t1 = a[7] + (ror(a[4], 6) ^ ror(a[4], 11) ^ ror(a[4], 25)) +
+			      ((a[4] & a[5]) ^ (~a[4] & a[6])) + K[i] + w[i];
+		uint32_t t2 = (ror(a[0], 2) ^ ror(a[0], 13) ^ ror(a[0], 22)) +
+			      ((a[0] & a[1]) ^ (a[0] & a[2]) ^ (a[1] & a[2]));
 		memmove(a + 1, a, 7 * sizeof a[0]);
 		a[4] += t1;
 		a[0] = t1 + t2;
@@ -123,7 +126,8 @@ static int policy(ymk_request *req, void *user)
 	if (!strcmp(m, "DELETE"))
 		return 0;
 	const char *ext = extension(path);
-	if (strcasecmp(ext, "txt") && strcasecmp(ext, "json") && strcasecmp(ext, "png") && strcasecmp(ext, "jpg"))
+	if (strcasecmp(ext, "txt") && strcasecmp(ext, "json") && strcasecmp(ext, "png") &&
+	    strcasecmp(ext, "jpg"))
 		return 415;
 	ymk_request_set_body_limit(req, MAX_UPLOAD); /* 413 before a byte is stored */
 	ymk_request_set_file_mode(req, 0644);
@@ -186,7 +190,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--model"))
 			model = !strcmp(argv[i + 1], "fork") ? YMK_MODEL_FORK : YMK_MODEL_EVENT;
 		else {
-			fprintf(stderr, "usage: upload-policy [--root DIR] [--listen ADDR:PORT] [--model event|fork]\n");
+			fprintf(stderr,
+				"usage: upload-policy [--root DIR] [--listen ADDR:PORT] [--model event|fork]\n");
 			return 2;
 		}
 	}
@@ -207,7 +212,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = ymk_server_new(&server, cfg);
 	if (err) {
-		fprintf(stderr, "upload-policy: %s (%s)\n", ymk_strerror(err), cfg ? ymk_config_error(cfg) : "");
+		fprintf(stderr, "upload-policy: %s (%s)\n", ymk_strerror(err),
+			cfg ? ymk_config_error(cfg) : "");
 		ymk_config_free(cfg);
 		return 1;
 	}

@@ -34,8 +34,8 @@
 #define MAX_PATH 4095          /* the library's longest path is 4096 bytes with its NUL */
 
 struct entry {
-	char *path;  /* "/rel/path" as served */
-	dev_t dev;   /* identity seen by the walk, checked again when the file is read */
+	char *path; /* "/rel/path" as served */
+	dev_t dev;  /* identity seen by the walk, checked again when the file is read */
 	ino_t ino;
 	int64_t mtime;
 };
@@ -126,7 +126,8 @@ static void walk(int fd, const char *prefix, int depth)
 		if (S_ISLNK(st.st_mode))
 			die("%s: is a symlink (refused: bundle real files only)", path);
 		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub =
+				openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
 				die("%s: %s", path, strerror(errno));
 			walk(sub, path, depth + 1);
@@ -286,7 +287,8 @@ static int valid_symbol(const char *s)
 	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
 		return 0;
 	for (; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_'))
 			return 0;
 	return 1;
 }
@@ -438,7 +440,8 @@ int main(int argc, char **argv)
 		put_cstring(e->path);
 		put(",\n\t\t.data = %s_data%zu,\n\t\t.size = %zuu,\n\t\t.content_type = ", sym, i, m[i].size);
 		put_cstring(ymk_mime_lookup(e->path));
-		put(",\n\t\t.etag = \"\\\"%016" PRIx64 "\\\"\",\n\t\t.mtime = %" PRId64 "ll,\n", m[i].hash, mt);
+		put(",\n\t\t.etag = \"\\\"%016" PRIx64 "\\\"\",\n\t\t.mtime = %" PRId64 "ll,\n", m[i].hash,
+		    mt);
 		if (m[i].has_gzip)
 			put("\t\t.gzip_data = %s_gzip%zu,\n\t\t.gzip_size = %zuu,\n"
 			    "\t\t.gzip_etag = \"\\\"%016" PRIx64 "-gz\\\"\",\n",

@@ -82,8 +82,8 @@ static void access_line(const ymk_access_entry *e, void *user)
 static void log_line(enum ymk_log_level level, const char *msg, void *user)
 {
 	(void)user;
-	fprintf(stderr, "ymawky-serve: %s: %s\n",
-		level == YMK_LOG_ERROR ? "error" : level == YMK_LOG_WARN ? "warning" : "info", msg);
+	const char *kind = level == YMK_LOG_ERROR ? "error" : level == YMK_LOG_WARN ? "warning" : "info";
+	fprintf(stderr, "ymawky-serve: %s: %s\n", kind, msg);
 }
 
 static int parse_uint(const char *s, unsigned *out)
@@ -118,12 +118,15 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--quiet")) {
 			quiet = 1;
 			continue;
-		} else if (!strcmp(a, "--allow-put") || !strcmp(a, "--allow-delete") || !strcmp(a, "--writable")) {
+		} else if (!strcmp(a, "--allow-put") || !strcmp(a, "--allow-delete") ||
+			   !strcmp(a, "--writable")) {
 			methods |= a[2] == 'w' ? YMK_METHOD_PUT | YMK_METHOD_DELETE
-				 : a[8] == 'p' ? YMK_METHOD_PUT : YMK_METHOD_DELETE;
+				 : a[8] == 'p' ? YMK_METHOD_PUT
+					       : YMK_METHOD_DELETE;
 			continue;
 		} else if (!strcmp(a, "--listing") || !strcmp(a, "--precompressed")) {
-			err = a[2] == 'l' ? ymk_config_set_listing(cfg, 1) : ymk_config_set_precompressed(cfg, 1);
+			err = a[2] == 'l' ? ymk_config_set_listing(cfg, 1)
+					  : ymk_config_set_precompressed(cfg, 1);
 			continue;
 		}
 		if (!v) {
@@ -139,11 +142,12 @@ int main(int argc, char **argv)
 			err = ymk_config_set_listen(cfg, v);
 		else if (!strcmp(a, "--model"))
 			err = !strcmp(v, "event") ? ymk_config_set_model(cfg, YMK_MODEL_EVENT)
-			    : !strcmp(v, "fork") ? ymk_config_set_model(cfg, YMK_MODEL_FORK)
-						 : ymk_config_set_model(cfg, -1);
+			    : !strcmp(v, "fork")  ? ymk_config_set_model(cfg, YMK_MODEL_FORK)
+						  : ymk_config_set_model(cfg, -1);
 		else if (!strcmp(a, "--file-cache"))
-			err = parse_uint(v, &n) ? YMK_EINVAL
-					       : ymk_config_set_file_cache(cfg, n, YMK_DEFAULT_FILE_CACHE_VALID_MS);
+			err = parse_uint(v, &n)
+				    ? YMK_EINVAL
+				    : ymk_config_set_file_cache(cfg, n, YMK_DEFAULT_FILE_CACHE_VALID_MS);
 		else if (!strcmp(a, "--workers"))
 			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_workers(cfg, n);
 		else if (!strcmp(a, "--max-conns"))

@@ -45,12 +45,12 @@ YMK_EXPORT const char *ymk_version(void);
  * ------------------------------------------------------------------------------------------- */
 enum ymk_error {
 	YMK_OK = 0,
-	YMK_EINVAL = -10001,   /* an argument is NULL or out of its documented range */
-	YMK_ENOMEM = -10002,   /* an allocation failed */
-	YMK_ESTATE = -10003,   /* the call is not allowed in the object's current state */
-	YMK_EADDRESS = -10004, /* a listen address could not be parsed */
-	YMK_ENOROOT = -10005,  /* no document root was set and no handler either */
-	YMK_ENOTDIR = -10006,  /* the document root is not a directory */
+	YMK_EINVAL = -10001,     /* an argument is NULL or out of its documented range */
+	YMK_ENOMEM = -10002,     /* an allocation failed */
+	YMK_ESTATE = -10003,     /* the call is not allowed in the object's current state */
+	YMK_EADDRESS = -10004,   /* a listen address could not be parsed */
+	YMK_ENOROOT = -10005,    /* no document root was set and no handler either */
+	YMK_ENOTDIR = -10006,    /* the document root is not a directory */
 	YMK_ERESPONDED = -10007, /* the request was already answered */
 };
 
@@ -62,22 +62,22 @@ YMK_EXPORT const char *ymk_strerror(int err);
  * Defaults. Each limit's default is named; ymawky's own limits where it had one.
  * ------------------------------------------------------------------------------------------- */
 #define YMK_DEFAULT_LISTEN "127.0.0.1:8080"
-#define YMK_DEFAULT_MAX_REQUEST_LINE 4096    /* bytes; also the longest decoded path (PATH_MAX) */
-#define YMK_DEFAULT_MAX_HEADER_BYTES 8192    /* bytes of the whole request head */
-#define YMK_DEFAULT_MAX_HEADERS 100          /* header lines */
-#define YMK_DEFAULT_MAX_CONNECTIONS 256      /* live connections (event) / live children (fork) */
-#define YMK_DEFAULT_READ_TIMEOUT_MS 10000    /* longest silence while a request is being read */
-#define YMK_DEFAULT_HEADER_TIMEOUT_MS 10000  /* whole head, from its first byte */
-#define YMK_DEFAULT_WRITE_TIMEOUT_MS 10000   /* longest stall while a response is being sent */
-#define YMK_DEFAULT_KEEPALIVE_TIMEOUT_MS 5000 /* idle time between requests on one connection */
-#define YMK_DEFAULT_RETRY_AFTER_S 1          /* Retry-After of the 503 sent past the cap */
-#define YMK_DEFAULT_MAX_BODY (1ull << 30)    /* bytes of a PUT body (1 GiB) */
+#define YMK_DEFAULT_MAX_REQUEST_LINE 4096       /* bytes; also the longest decoded path (PATH_MAX) */
+#define YMK_DEFAULT_MAX_HEADER_BYTES 8192       /* bytes of the whole request head */
+#define YMK_DEFAULT_MAX_HEADERS 100             /* header lines */
+#define YMK_DEFAULT_MAX_CONNECTIONS 256         /* live connections (event) / live children (fork) */
+#define YMK_DEFAULT_READ_TIMEOUT_MS 10000       /* longest silence while a request is being read */
+#define YMK_DEFAULT_HEADER_TIMEOUT_MS 10000     /* whole head, from its first byte */
+#define YMK_DEFAULT_WRITE_TIMEOUT_MS 10000      /* longest stall while a response is being sent */
+#define YMK_DEFAULT_KEEPALIVE_TIMEOUT_MS 5000   /* idle time between requests on one connection */
+#define YMK_DEFAULT_RETRY_AFTER_S 1             /* Retry-After of the 503 sent past the cap */
+#define YMK_DEFAULT_MAX_BODY (1ull << 30)       /* bytes of a PUT body (1 GiB) */
 #define YMK_DEFAULT_MAX_HANDLER_BODY (1u << 20) /* bytes of a body a handler reads into memory */
-#define YMK_DEFAULT_BODY_GRACE_MS 5000       /* a body must arrive within grace + length / rate */
-#define YMK_DEFAULT_BODY_MIN_RATE 16384      /* bytes per second (ymawky: 5 s + length / 16 KiB/s) */
-#define YMK_DEFAULT_FILE_MODE 0644           /* mode of files created by PUT */
-#define YMK_DEFAULT_FILE_CACHE_ENTRIES 64    /* open files kept per process */
-#define YMK_DEFAULT_FILE_CACHE_VALID_MS 1000 /* an open file is reopened after this long */
+#define YMK_DEFAULT_BODY_GRACE_MS 5000          /* a body must arrive within grace + length / rate */
+#define YMK_DEFAULT_BODY_MIN_RATE 16384         /* bytes per second (ymawky: 5 s + length / 16 KiB/s) */
+#define YMK_DEFAULT_FILE_MODE 0644              /* mode of files created by PUT */
+#define YMK_DEFAULT_FILE_CACHE_ENTRIES 64       /* open files kept per process */
+#define YMK_DEFAULT_FILE_CACHE_VALID_MS 1000    /* an open file is reopened after this long */
 
 /* Upper bounds the setters accept. */
 #define YMK_MAX_HEADERS_LIMIT 256
@@ -115,19 +115,19 @@ enum ymk_model {
 #define YMK_BUNDLE_VERSION 1
 
 typedef struct ymk_bundle_file {
-	const char *path;         /* "/index.html": '/'-rooted, normalised, no "." or ".." segments */
+	const char *path; /* "/index.html": '/'-rooted, normalised, no "." or ".." segments */
 	const unsigned char *data;
 	uint64_t size;
-	const char *content_type; /* e.g. "text/html; charset=utf-8" */
-	const char *etag;         /* strong entity-tag with its quotes, fixed at build time */
-	int64_t mtime;            /* Last-Modified, seconds since the epoch */
+	const char *content_type;       /* e.g. "text/html; charset=utf-8" */
+	const char *etag;               /* strong entity-tag with its quotes, fixed at build time */
+	int64_t mtime;                  /* Last-Modified, seconds since the epoch */
 	const unsigned char *gzip_data; /* a gzip-encoded variant, or NULL */
 	uint64_t gzip_size;
-	const char *gzip_etag;    /* the variant's own strong entity-tag (NULL when no variant) */
+	const char *gzip_etag; /* the variant's own strong entity-tag (NULL when no variant) */
 } ymk_bundle_file;
 
 typedef struct ymk_bundle {
-	unsigned version;             /* YMK_BUNDLE_VERSION of the generator that wrote it */
+	unsigned version; /* YMK_BUNDLE_VERSION of the generator that wrote it */
 	size_t count;
 	const ymk_bundle_file *files; /* sorted by path (strcmp order) */
 } ymk_bundle;
@@ -197,12 +197,12 @@ typedef void ymk_log_fn(enum ymk_log_level level, const char *msg, void *user);
  * ymk_log_escape() before writing them into a log line or onto a terminal. */
 typedef struct ymk_access_entry {
 	size_t size;
-	const char *method;     /* as sent, e.g. "GET" ("-" when the request line was unreadable) */
-	const char *target;     /* the raw request-target as sent, not decoded ("-" when unreadable) */
-	int version_minor;      /* 0 or 1 (HTTP/1.x); -1 when unreadable */
-	int status;             /* the status sent */
-	uint64_t bytes_sent;    /* body bytes sent (headers excluded) */
-	uint64_t duration_us;   /* from the head's first byte to the last byte of the response */
+	const char *method;          /* as sent, e.g. "GET" ("-" when the request line was unreadable) */
+	const char *target;          /* the raw request-target as sent, not decoded ("-" when unreadable) */
+	int version_minor;           /* 0 or 1 (HTTP/1.x); -1 when unreadable */
+	int status;                  /* the status sent */
+	uint64_t bytes_sent;         /* body bytes sent (headers excluded) */
+	uint64_t duration_us;        /* from the head's first byte to the last byte of the response */
 	const struct sockaddr *peer; /* the client's address */
 	socklen_t peer_len;
 } ymk_access_entry;
@@ -487,8 +487,8 @@ YMK_EXPORT int ymk_response_header(ymk_request *req, const char *name, const cha
 /* Answers with status (200..599, not 1xx, 204 and 304 carry no body) and a copy of body[0..len).
  * content_type may be NULL ("application/octet-stream"). HEAD gets the same headers and no body;
  * a 200 answer to GET still honours Range. Returns 0, YMK_EINVAL, YMK_ENOMEM or YMK_ERESPONDED. */
-YMK_EXPORT int ymk_respond_buffer(ymk_request *req, int status, const char *content_type,
-				  const void *body, size_t len);
+YMK_EXPORT int ymk_respond_buffer(ymk_request *req, int status, const char *content_type, const void *body,
+				  size_t len);
 
 /* Answers 200 with the regular file open at fd, which the library takes over in every case (it is
  * closed after sending, or at once on failure). content_type may be NULL (the MIME hook, then the

@@ -104,7 +104,8 @@ int ymk__body_feed(struct ymk__body *b, const char *data, size_t len, size_t *us
 	for (;;) {
 		char out[16384];
 		size_t cons = 0, prod = 0;
-		int r = ymk__chunked_decode(&b->dec, data + *used, len - *used, &cons, out, sizeof out, &prod);
+		int r = ymk__chunked_decode(&b->dec, data + *used, len - *used, &cons, out, sizeof out,
+					    &prod);
 		*used += cons;
 		if (prod) {
 			int st = sink_write(b, out, prod);

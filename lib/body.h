@@ -36,12 +36,12 @@ struct ymk__body {
 	uint64_t remaining; /* Content-Length bytes still to come */
 	uint64_t received;  /* body bytes stored */
 	uint64_t limit;
-	uint64_t t_start;   /* when the body began (after a 100 Continue: when that was sent) */
+	uint64_t t_start; /* when the body began (after a 100 Continue: when that was sent) */
 
-	int dir_fd;               /* FILE: the target's directory */
-	const char *base;         /* FILE: the target's name in dir_fd (the owner keeps the bytes) */
-	struct ymk__tmpfile tmp;  /* FILE */
-	char *mem;                /* MEMORY: the body so far */
+	int dir_fd;              /* FILE: the target's directory */
+	const char *base;        /* FILE: the target's name in dir_fd (the owner keeps the bytes) */
+	struct ymk__tmpfile tmp; /* FILE */
+	char *mem;               /* MEMORY: the body so far */
 	size_t mem_len, mem_cap;
 };
 

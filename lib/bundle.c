@@ -33,9 +33,14 @@ static const ymk_bundle_file *bundle_find(const ymk_bundle *b, const char *path,
 static void respond_entry(struct ymk_request *r, const ymk_bundle_file *f)
 {
 	struct ymk__repr rp = {
-		.size = f->size, .etag = f->etag, .etag_len = strlen(f->etag), .mtime = (time_t)f->mtime,
+		.size = f->size,
+		.etag = f->etag,
+		.etag_len = strlen(f->etag),
+		.mtime = (time_t)f->mtime,
 		.type = f->content_type ? f->content_type : "application/octet-stream",
-		.vary = f->gzip_data != NULL, .fd = -1, .mem = f->data,
+		.vary = f->gzip_data != NULL,
+		.fd = -1,
+		.mem = f->data,
 		/* A bundle's Last-Modified is its build time (often pinned for reproducible builds):
 		 * heuristic freshness would let caches keep an old UI for years after an update, so
 		 * caches must ask every time; the strong ETag makes that a cheap 304. */

@@ -17,29 +17,29 @@
 #include <string.h>
 
 enum {
-	ST_SIZE_FIRST,   /* start of a chunk line: 1*HEXDIG must follow */
-	ST_SIZE,         /* inside chunk-size */
-	ST_WS_SEMI,      /* after BWS that may only lead to ';' */
-	ST_EXT_NAME_PRE, /* after ';': BWS then the first byte of chunk-ext-name */
-	ST_EXT_NAME,     /* inside chunk-ext-name */
-	ST_EXT_NAME_WS,  /* BWS after a name: '=' or ';' next */
-	ST_EXT_VAL_PRE,  /* after '=': BWS then a token or a quoted-string */
-	ST_EXT_VAL,      /* inside a token value */
-	ST_EXT_QUOTED,   /* inside a quoted-string value */
-	ST_EXT_ESCAPE,   /* after a backslash in a quoted-string */
+	ST_SIZE_FIRST,    /* start of a chunk line: 1*HEXDIG must follow */
+	ST_SIZE,          /* inside chunk-size */
+	ST_WS_SEMI,       /* after BWS that may only lead to ';' */
+	ST_EXT_NAME_PRE,  /* after ';': BWS then the first byte of chunk-ext-name */
+	ST_EXT_NAME,      /* inside chunk-ext-name */
+	ST_EXT_NAME_WS,   /* BWS after a name: '=' or ';' next */
+	ST_EXT_VAL_PRE,   /* after '=': BWS then a token or a quoted-string */
+	ST_EXT_VAL,       /* inside a token value */
+	ST_EXT_QUOTED,    /* inside a quoted-string value */
+	ST_EXT_ESCAPE,    /* after a backslash in a quoted-string */
 	ST_EXT_QUOTE_END, /* right after the closing quote */
-	ST_LINE_LF,      /* CR seen at the end of a chunk line: LF must follow */
-	ST_DATA,         /* copying chunk data */
-	ST_DATA_END,     /* after chunk data: CRLF must follow */
-	ST_DATA_LF,      /* CR seen after chunk data: LF must follow */
+	ST_LINE_LF,       /* CR seen at the end of a chunk line: LF must follow */
+	ST_DATA,          /* copying chunk data */
+	ST_DATA_END,      /* after chunk data: CRLF must follow */
+	ST_DATA_LF,       /* CR seen after chunk data: LF must follow */
 	ST_TRAILER_FIRST, /* start of a trailer line, or the empty line that ends the body */
-	ST_TRAILER_NAME, /* inside a trailer field-name */
+	ST_TRAILER_NAME,  /* inside a trailer field-name */
 	ST_TRAILER_VALUE, /* after the colon of a trailer field */
-	ST_TRAILER_LF,   /* CR seen at the end of a trailer line: LF must follow */
-	ST_END_LF,       /* CR seen on the final empty line: LF must follow */
+	ST_TRAILER_LF,    /* CR seen at the end of a trailer line: LF must follow */
+	ST_END_LF,        /* CR seen on the final empty line: LF must follow */
 	ST_DONE,
 	ST_ERROR,
-	ST_TOO_LARGE,    /* a chunk size took the body past the limit */
+	ST_TOO_LARGE, /* a chunk size took the body past the limit */
 };
 
 static int is_ws(unsigned char c)
@@ -105,8 +105,8 @@ static int step_chunk_line(struct ymk__chunked *d, unsigned char c)
 	if (c == '\r' || c == '\n') {
 		/* A line ends, with CRLF, only after a size digit, a name, a token value or a closing
 		 * quote. */
-		if (c == '\n' || (st != ST_SIZE && st != ST_EXT_NAME && st != ST_EXT_VAL &&
-				  st != ST_EXT_QUOTE_END))
+		if (c == '\n' ||
+		    (st != ST_SIZE && st != ST_EXT_NAME && st != ST_EXT_VAL && st != ST_EXT_QUOTE_END))
 			return ST_ERROR;
 		d->line_len = 0;
 		return ST_LINE_LF;
@@ -174,14 +174,12 @@ static int step_chunk_line(struct ymk__chunked *d, unsigned char c)
 		if (c == '\\')
 			return ST_EXT_ESCAPE;
 		return is_qdtext(c) ? ST_EXT_QUOTED : ST_ERROR;
-	case ST_EXT_ESCAPE:
-		return is_text(c) ? ST_EXT_QUOTED : ST_ERROR;
+	case ST_EXT_ESCAPE: return is_text(c) ? ST_EXT_QUOTED : ST_ERROR;
 	case ST_EXT_QUOTE_END:
 		if (is_ws(c))
 			return ST_WS_SEMI;
 		return c == ';' ? ST_EXT_NAME_PRE : ST_ERROR;
-	default:
-		return ST_ERROR;
+	default: return ST_ERROR;
 	}
 }
 
@@ -212,21 +210,18 @@ static int step_trailer(struct ymk__chunked *d, unsigned char c)
 	if (++d->line_len > YMK__CHUNKED_LINE_MAX)
 		return ST_ERROR;
 	switch (st) {
-	case ST_TRAILER_FIRST:
-		return is_tchar(c) ? ST_TRAILER_NAME : ST_ERROR;
+	case ST_TRAILER_FIRST: return is_tchar(c) ? ST_TRAILER_NAME : ST_ERROR;
 	case ST_TRAILER_NAME:
 		if (is_tchar(c))
 			return ST_TRAILER_NAME;
 		return c == ':' ? ST_TRAILER_VALUE : ST_ERROR;
-	case ST_TRAILER_VALUE:
-		return is_text(c) ? ST_TRAILER_VALUE : ST_ERROR;
-	default:
-		return ST_ERROR;
+	case ST_TRAILER_VALUE: return is_text(c) ? ST_TRAILER_VALUE : ST_ERROR;
+	default: return ST_ERROR;
 	}
 }
 
-int ymk__chunked_decode(struct ymk__chunked *d, const char *in, size_t in_len, size_t *consumed,
-			char *out, size_t out_cap, size_t *produced)
+int ymk__chunked_decode(struct ymk__chunked *d, const char *in, size_t in_len, size_t *consumed, char *out,
+			size_t out_cap, size_t *produced)
 {
 	size_t i = 0, o = 0;
 	int rc = 0;
@@ -265,9 +260,7 @@ int ymk__chunked_decode(struct ymk__chunked *d, const char *in, size_t in_len, s
 				d->state = ST_DATA_END;
 			continue;
 		}
-		case ST_DATA_END:
-			d->state = c == '\r' ? ST_DATA_LF : ST_ERROR;
-			break;
+		case ST_DATA_END: d->state = c == '\r' ? ST_DATA_LF : ST_ERROR; break;
 		case ST_DATA_LF:
 		case ST_LINE_LF:
 		case ST_END_LF:
@@ -283,12 +276,8 @@ int ymk__chunked_decode(struct ymk__chunked *d, const char *in, size_t in_len, s
 		case ST_TRAILER_FIRST:
 		case ST_TRAILER_NAME:
 		case ST_TRAILER_VALUE:
-		case ST_TRAILER_LF:
-			d->state = step_trailer(d, c);
-			break;
-		default:
-			d->state = step_chunk_line(d, c);
-			break;
+		case ST_TRAILER_LF: d->state = step_trailer(d, c); break;
+		default: d->state = step_chunk_line(d, c); break;
 		}
 		/* The offending byte is not consumed, so *consumed points at it. */
 		if (d->state == ST_ERROR || d->state == ST_TOO_LARGE)

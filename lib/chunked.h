@@ -9,15 +9,15 @@
 #include <stdint.h>
 
 struct ymk__chunked {
-	int state;          /* private */
-	uint64_t remaining; /* private: data bytes left in the current chunk */
-	uint64_t total;     /* data bytes decoded so far */
-	uint64_t limit;     /* private: most data bytes the whole body may hold */
-	size_t line_len;    /* private: bytes of the current size/extension/trailer line so far */
+	int state;            /* private */
+	uint64_t remaining;   /* private: data bytes left in the current chunk */
+	uint64_t total;       /* data bytes decoded so far */
+	uint64_t limit;       /* private: most data bytes the whole body may hold */
+	size_t line_len;      /* private: bytes of the current size/extension/trailer line so far */
 	size_t trailer_bytes; /* private */
 };
 
-#define YMK__CHUNKED_LINE_MAX 4096   /* a size line with extensions, or a trailer line, longer -> error */
+#define YMK__CHUNKED_LINE_MAX 4096    /* a size line with extensions, or a trailer line, longer -> error */
 #define YMK__CHUNKED_TRAILER_MAX 8192 /* all trailer lines together */
 
 /* Returned by ymk__chunked_decode() when a chunk size takes the body past the limit. */
@@ -44,7 +44,7 @@ void ymk__chunked_init(struct ymk__chunked *d, uint64_t limit);
  * result and consumes nothing. On an error *consumed stops at the offending byte.
  * Chunk extensions (";name=value" or ";name", quoted strings allowed) are skipped. Trailer fields
  * are skipped. */
-int ymk__chunked_decode(struct ymk__chunked *d, const char *in, size_t in_len, size_t *consumed,
-			char *out, size_t out_cap, size_t *produced);
+int ymk__chunked_decode(struct ymk__chunked *d, const char *in, size_t in_len, size_t *consumed, char *out,
+			size_t out_cap, size_t *produced);
 
 #endif

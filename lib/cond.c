@@ -122,8 +122,8 @@ static int long_day(struct cursor *c)
  * represented in a time_t, and no file ever has such an mtime to compare with. */
 static int time_of_day(struct cursor *c, int *h, int *mi, int *sec)
 {
-	if (digits(c, 2, h) != 0 || lit(c, ":", 1) != 0 || digits(c, 2, mi) != 0 ||
-	    lit(c, ":", 1) != 0 || digits(c, 2, sec) != 0)
+	if (digits(c, 2, h) != 0 || lit(c, ":", 1) != 0 || digits(c, 2, mi) != 0 || lit(c, ":", 1) != 0 ||
+	    digits(c, 2, sec) != 0)
 		return -1;
 	return *h <= 23 && *mi <= 59 && *sec <= 59 ? 0 : -1;
 }
@@ -180,13 +180,12 @@ int ymk__http_date_parse(const char *s, size_t len, time_t *out)
 		/* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
 		if (short_day(&c) != 0 || lit(&c, ", ", 2) != 0 || digits(&c, 2, &d) != 0 ||
 		    lit(&c, " ", 1) != 0 || month(&c, &m) != 0 || lit(&c, " ", 1) != 0 ||
-		    digits(&c, 4, &y) != 0 || lit(&c, " ", 1) != 0 ||
-		    time_of_day(&c, &h, &mi, &sec) != 0 || lit(&c, " GMT", 4) != 0)
+		    digits(&c, 4, &y) != 0 || lit(&c, " ", 1) != 0 || time_of_day(&c, &h, &mi, &sec) != 0 ||
+		    lit(&c, " GMT", 4) != 0)
 			return -1;
 	} else if (len >= 4 && s[3] == ' ') {
 		/* asctime: Sun Nov  6 08:49:37 1994 (day is 2DIGIT or SP DIGIT) */
-		if (short_day(&c) != 0 || lit(&c, " ", 1) != 0 || month(&c, &m) != 0 ||
-		    lit(&c, " ", 1) != 0)
+		if (short_day(&c) != 0 || lit(&c, " ", 1) != 0 || month(&c, &m) != 0 || lit(&c, " ", 1) != 0)
 			return -1;
 		if (lit(&c, " ", 1) == 0) {
 			if (digits(&c, 1, &d) != 0)
@@ -194,16 +193,16 @@ int ymk__http_date_parse(const char *s, size_t len, time_t *out)
 		} else if (digits(&c, 2, &d) != 0) {
 			return -1;
 		}
-		if (lit(&c, " ", 1) != 0 || time_of_day(&c, &h, &mi, &sec) != 0 ||
-		    lit(&c, " ", 1) != 0 || digits(&c, 4, &y) != 0)
+		if (lit(&c, " ", 1) != 0 || time_of_day(&c, &h, &mi, &sec) != 0 || lit(&c, " ", 1) != 0 ||
+		    digits(&c, 4, &y) != 0)
 			return -1;
 	} else {
 		/* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT. The two-digit year is read as the contract
 		 * says (70-99 -> 19xx, 00-69 -> 20xx) so the answer never depends on today's date. */
 		if (long_day(&c) != 0 || lit(&c, ", ", 2) != 0 || digits(&c, 2, &d) != 0 ||
 		    lit(&c, "-", 1) != 0 || month(&c, &m) != 0 || lit(&c, "-", 1) != 0 ||
-		    digits(&c, 2, &y) != 0 || lit(&c, " ", 1) != 0 ||
-		    time_of_day(&c, &h, &mi, &sec) != 0 || lit(&c, " GMT", 4) != 0)
+		    digits(&c, 2, &y) != 0 || lit(&c, " ", 1) != 0 || time_of_day(&c, &h, &mi, &sec) != 0 ||
+		    lit(&c, " GMT", 4) != 0)
 			return -1;
 		y += y >= 70 ? 1900 : 2000;
 	}
@@ -242,8 +241,7 @@ static int read_etag(const unsigned char *s, size_t len, size_t *i, const unsign
 
 /* The representation's own tag, split the same way. A weak current tag is not what the contract
  * promises, but if a caller passes one, strong comparison must still refuse it. */
-static int current_tag(const struct ymk__validators *v, const unsigned char **tag, size_t *tag_len,
-		       int *weak)
+static int current_tag(const struct ymk__validators *v, const unsigned char **tag, size_t *tag_len, int *weak)
 {
 	size_t i = 0;
 
@@ -260,8 +258,7 @@ enum list_result { LIST_NO_MATCH, LIST_MATCH, LIST_STAR, LIST_MALFORMED };
 /* Walks "*" | #entity-tag and says whether any member matches v's tag, with strong or weak
  * comparison (RFC 9110 8.8.3.2). The whole list is checked for syntax before a match counts, so a
  * garbled header is treated the same whatever order its members happen to be in. */
-static enum list_result etag_list(const char *value, size_t len, const struct ymk__validators *v,
-				  int strong)
+static enum list_result etag_list(const char *value, size_t len, const struct ymk__validators *v, int strong)
 {
 	const unsigned char *s = (const unsigned char *)value;
 	const unsigned char *cur = NULL, *tag;
@@ -315,8 +312,7 @@ int ymk__preconditions_eval(const struct ymk__preconditions *pc, const struct ym
 		if (r == LIST_STAR ? !v->exists : r != LIST_MATCH)
 			return 412;
 	} else if (pc->if_unmodified_since != NULL && v->exists &&
-		   ymk__http_date_parse(pc->if_unmodified_since, pc->if_unmodified_since_len,
-					&date) == 0) {
+		   ymk__http_date_parse(pc->if_unmodified_since, pc->if_unmodified_since_len, &date) == 0) {
 		/* 2. If-Unmodified-Since, only without If-Match; an invalid date is ignored. */
 		if (v->mtime > date)
 			return 412;
@@ -391,8 +387,8 @@ static int read_qvalue(const unsigned char *s, size_t len, size_t *i, unsigned *
 
 /* One element: codings [ OWS ";" OWS "q=" qvalue ], bounded by s[0..len) with the surrounding
  * OWS already removed. Returns 0 with the coding slice and its weight, or -1 when malformed. */
-static int read_coding(const unsigned char *s, size_t len, const unsigned char **name,
-		       size_t *name_len, unsigned *q)
+static int read_coding(const unsigned char *s, size_t len, const unsigned char **name, size_t *name_len,
+		       unsigned *q)
 {
 	size_t i = 0;
 

@@ -19,10 +19,10 @@ int ymk__http_date_parse(const char *s, size_t len, time_t *out);
 
 /* The validators of the selected representation. */
 struct ymk__validators {
-	int exists;        /* 0: no current representation (a PUT creating a file) */
-	const char *etag;  /* the strong entity-tag including its quotes, e.g. "\"1a-2b\""; NULL if none */
+	int exists;       /* 0: no current representation (a PUT creating a file) */
+	const char *etag; /* the strong entity-tag including its quotes, e.g. "\"1a-2b\""; NULL if none */
 	size_t etag_len;
-	time_t mtime;      /* Last-Modified in seconds; meaningful when exists */
+	time_t mtime; /* Last-Modified in seconds; meaningful when exists */
 };
 
 /* The request's precondition headers: each value without surrounding blanks, NULL when absent. */

@@ -11,10 +11,10 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 static int fail(ymk_config *cfg, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -177,7 +177,8 @@ int ymk_config_set_model(ymk_config *cfg, enum ymk_model model)
 	if (!cfg)
 		return YMK_EINVAL;
 	if (model != YMK_MODEL_EVENT && model != YMK_MODEL_FORK)
-		return fail(cfg, YMK_EINVAL, "model: %d is neither YMK_MODEL_EVENT nor YMK_MODEL_FORK", model);
+		return fail(cfg, YMK_EINVAL, "model: %d is neither YMK_MODEL_EVENT nor YMK_MODEL_FORK",
+			    model);
 	cfg->s.model = model;
 	return ok(cfg);
 }
@@ -399,11 +400,14 @@ int ymk_config_set_bundle(ymk_config *cfg, const ymk_bundle *bundle)
 		for (size_t i = 0; i < bundle->count; i++) {
 			const ymk_bundle_file *f = &bundle->files[i];
 			if (!f->path || f->path[0] != '/' || !f->data || !f->etag)
-				return fail(cfg, YMK_EINVAL, "bundle: file %zu lacks a '/' path, data or etag", i);
+				return fail(cfg, YMK_EINVAL,
+					    "bundle: file %zu lacks a '/' path, data or etag", i);
 			if (i && strcmp(bundle->files[i - 1].path, f->path) >= 0)
-				return fail(cfg, YMK_EINVAL, "bundle: files not sorted by path at \"%.100s\"", f->path);
+				return fail(cfg, YMK_EINVAL, "bundle: files not sorted by path at \"%.100s\"",
+					    f->path);
 			if (f->gzip_data && !f->gzip_etag)
-				return fail(cfg, YMK_EINVAL, "bundle: \"%.100s\" has a gzip variant without an etag", f->path);
+				return fail(cfg, YMK_EINVAL,
+					    "bundle: \"%.100s\" has a gzip variant without an etag", f->path);
 		}
 	}
 	cfg->s.bundle = bundle;
@@ -437,7 +441,8 @@ int ymk_config_set_file_cache(ymk_config *cfg, unsigned entries, unsigned valid_
 	if (entries > 4096)
 		return fail(cfg, YMK_EINVAL, "file_cache: %u entries is more than 4096", entries);
 	if (valid_ms < 1 || valid_ms > YMK_MAX_TIMEOUT_MS)
-		return fail(cfg, YMK_EINVAL, "file_cache: %u ms is outside 1..%u", valid_ms, YMK_MAX_TIMEOUT_MS);
+		return fail(cfg, YMK_EINVAL, "file_cache: %u ms is outside 1..%u", valid_ms,
+			    YMK_MAX_TIMEOUT_MS);
 	cfg->s.fcache_entries = entries;
 	cfg->s.fcache_valid_ms = valid_ms;
 	return ok(cfg);

@@ -38,7 +38,7 @@ int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, const struct ymk__trans
 	memset(c, 0, sizeof *c);
 	c->srv = srv;
 	c->in_cap = srv->s.max_header_bytes + IN_SLACK; /* the pool's size: see ymk_server_new() */
-	c->in = ymk__pool_get(&srv->pool_in); /* the request often comes with the connection */
+	c->in = ymk__pool_get(&srv->pool_in);           /* the request often comes with the connection */
 	if (!c->in)
 		return YMK_ENOMEM;
 	c->tr = *tr;
@@ -243,7 +243,8 @@ static void body_done(struct ymk__conn *c, int result)
 static void check_answer(struct ymk__conn *c)
 {
 	if (c->out.oom) {
-		ymk__log(&c->srv->s, YMK_LOG_ERROR, "out of memory while building a %d response", c->out.status);
+		ymk__log(&c->srv->s, YMK_LOG_ERROR, "out of memory while building a %d response",
+			 c->out.status);
 		c->out.len = 0;
 		c->out.close = 1;
 	}
@@ -463,8 +464,7 @@ uint64_t ymk__conn_deadline(const struct ymk__conn *c)
 			return min_u64(c->t_head + s->header_timeout_ms, c->t_activity + s->read_timeout_ms);
 		return c->t_activity + (c->served ? s->keepalive_timeout_ms : s->read_timeout_ms);
 	case YMK__ST_SEND_CONTINUE:
-	case YMK__ST_SEND:
-		return c->t_activity + s->write_timeout_ms;
+	case YMK__ST_SEND: return c->t_activity + s->write_timeout_ms;
 	case YMK__ST_READ_BODY: {
 		/* ymawky's rule: grace + length / rate for the whole body; chunked bodies earn
 		 * time by what they delivered. The read timeout bounds each silence. */
@@ -473,8 +473,7 @@ uint64_t ymk__conn_deadline(const struct ymk__conn *c)
 		uint64_t budget = s->body_grace_ms + len * 1000u / s->body_min_rate;
 		return min_u64(b->t_start + budget, c->t_activity + s->read_timeout_ms);
 	}
-	case YMK__ST_LINGER:
-		return c->t_linger;
+	case YMK__ST_LINGER: return c->t_linger;
 	}
 	return 0;
 }

@@ -131,7 +131,8 @@ int ymk__fcache_open(ymk_server *srv, const char *rel, struct stat *st, struct y
 	if (!e->key)
 		return fd;
 	memcpy(e->key, rel, klen);
-	if (st->st_size > 0 && st->st_size <= YMK__FCACHE_SMALL && (e->data = ymk__malloc((size_t)st->st_size))) {
+	if (st->st_size > 0 && st->st_size <= YMK__FCACHE_SMALL &&
+	    (e->data = ymk__malloc((size_t)st->st_size))) {
 		size_t got = 0;
 		while (got < (size_t)st->st_size) {
 			ssize_t r = pread(fd, e->data + got, (size_t)st->st_size - got, (off_t)got);

@@ -212,7 +212,8 @@ int ymk__fork_run(ymk_server *srv)
 				ymk__listen_reject(srv, fd);
 				continue;
 			}
-			(void)ymk__date_now(&srv->dates); /* current in the child's copy: no formatting there */
+			(void)ymk__date_now(
+				&srv->dates); /* current in the child's copy: no formatting there */
 			pid_t pid = fork();
 			if (pid == 0)
 				child_main(srv, fd, (struct sockaddr *)&peer, plen);

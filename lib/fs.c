@@ -94,10 +94,8 @@ static int special_file_error(int rootfd, const char *rel, int err)
 	case EMFILE:
 	case ENFILE:
 	case ENOMEM:
-	case EACCES:
-		return err;
-	default:
-		break;
+	case EACCES: return err;
+	default: break;
 	}
 	if (*rel == '\0')
 		return err;
@@ -173,7 +171,8 @@ int ymk__fs_tmp_create(int dirfd, unsigned mode, struct ymk__tmpfile *t)
 			return fd;
 		for (int tries = 0; t->fd < 0 && tries < 8; tries++) {
 			reserved_name(t->name, sizeof t->name);
-			t->fd = openat(dirfd, t->name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600);
+			t->fd = openat(dirfd, t->name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC,
+				       0600);
 			if (t->fd < 0 && errno != EEXIST)
 				break;
 		}
@@ -221,8 +220,7 @@ void ymk__fs_tmp_discard(int dirfd, struct ymk__tmpfile *t)
 	t->name[0] = '\0';
 }
 
-int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int create_only,
-		       int *replaced)
+int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int create_only, int *replaced)
 {
 	int err = 0;
 	*replaced = 0;

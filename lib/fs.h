@@ -50,8 +50,7 @@ int ymk__fs_tmp_create(int dirfd, unsigned mode, struct ymk__tmpfile *t);
  * create_only, which then fails with -EEXIST; the directory is flushed too. The temporary file is
  * consumed in every case (closed; a named one is removed on failure). 0 or -errno (-EISDIR when
  * base is a directory). */
-int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int create_only,
-		       int *replaced);
+int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int create_only, int *replaced);
 
 /* Flushes the temporary file's data (fdatasync). 0 or -errno (-ENOSPC, -EIO...). */
 int ymk__fs_tmp_sync(struct ymk__tmpfile *t);

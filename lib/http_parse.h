@@ -32,7 +32,7 @@ enum ymk__method {
 struct ymk__http_limits {
 	size_t max_request_line; /* bytes in the request line, CRLF excluded (default 4096) -> 414 */
 	size_t max_header_bytes; /* bytes of the whole head incl. request line and final empty line (default 8192) -> 431 */
-	size_t max_headers;      /* header field lines (default 100, at most YMK__HTTP_MAX_HEADERS) -> 431 */
+	size_t max_headers; /* header field lines (default 100, at most YMK__HTTP_MAX_HEADERS) -> 431 */
 };
 
 struct ymk__http_header {
@@ -56,12 +56,12 @@ struct ymk__http_request {
 	/* Derived from the header fields (the parser validates them; see ymk__http_parse). */
 	const char *host; /* NULL when absent */
 	size_t host_len;
-	int64_t content_length; /* -1 when absent */
-	int chunked;            /* Transfer-Encoding ends in "chunked" */
-	int connection_close;   /* Connection has the token "close" */
+	int64_t content_length;    /* -1 when absent */
+	int chunked;               /* Transfer-Encoding ends in "chunked" */
+	int connection_close;      /* Connection has the token "close" */
 	int connection_keep_alive; /* Connection has the token "keep-alive" */
-	int expect_continue;    /* Expect: 100-continue (case-insensitive) */
-	int has_expect_other;   /* Expect present with any other value (the server answers 417) */
+	int expect_continue;       /* Expect: 100-continue (case-insensitive) */
+	int has_expect_other;      /* Expect present with any other value (the server answers 417) */
 };
 
 /* Parses one request head at the start of buf[0..len).

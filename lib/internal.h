@@ -50,8 +50,8 @@ struct ymk__settings {
 	int precompressed;
 	char *error_pages; /* owned */
 	const ymk_bundle *bundle;
-	int listen_fd;    /* handed in by the embedder, or -1 */
-	unsigned workers; /* event-model processes */
+	int listen_fd;           /* handed in by the embedder, or -1 */
+	unsigned workers;        /* event-model processes */
 	unsigned fcache_entries; /* open-file cache size, 0 = off */
 	unsigned fcache_valid_ms;
 };
@@ -79,16 +79,16 @@ struct ymk_server {
 	int listen_fd;
 	int owns_socket_file; /* a Unix socket this server bound: removed by ymk_server_free() */
 	int port;
-	int wake_fd[2]; /* ymk_server_stop() and _wake() write to [1]; the models poll [0] */
-	struct ymk__loop *loop; /* the event model's loop state (NULL in the fork model) */
+	int wake_fd[2];             /* ymk_server_stop() and _wake() write to [1]; the models poll [0] */
+	struct ymk__loop *loop;     /* the event model's loop state (NULL in the fork model) */
 	struct ymk__fcache *fcache; /* open-file cache of this process, made on first use */
 	struct ymk__pool pool_in;   /* connections' input buffers */
 	struct ymk__pool pool_out;  /* connections' output buffers of the standard size */
 	struct ymk__pool pool_req;  /* request objects with their buffers (request.h) */
 	volatile sig_atomic_t stop_requested;
-	struct ymk__chain chain;    /* built once by ymk_server_new() */
-	char allow_all[64];         /* the Allow value of OPTIONS * */
-	uint64_t nonce;             /* varies multipart boundaries between answers */
+	struct ymk__chain chain; /* built once by ymk_server_new() */
+	char allow_all[64];      /* the Allow value of OPTIONS * */
+	uint64_t nonce;          /* varies multipart boundaries between answers */
 
 	/* The Date of this second and the last Last-Modified formatted (most answers in a row are
 	 * for the same few files), per process. */

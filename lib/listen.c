@@ -52,7 +52,8 @@ int ymk__listen_open(ymk_server *srv, int reuseport)
 		if (lstat(path, &st) == 0) {
 			/* Only a socket nobody listens on is stale: a refused connect proves it. */
 			int probe = S_ISSOCK(st.st_mode) ? ymk__os_socket(AF_UNIX, SOCK_STREAM) : -1;
-			int stale = probe >= 0 && connect(probe, sa, srv->s.listen_len) < 0 && errno == ECONNREFUSED;
+			int stale = probe >= 0 && connect(probe, sa, srv->s.listen_len) < 0 &&
+				    errno == ECONNREFUSED;
 			if (probe >= 0)
 				close(probe);
 			if (!stale) {
@@ -92,7 +93,8 @@ int ymk__listen_adopt(ymk_server *srv, int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
 		return -errno;
 	len = sizeof listening;
-	if (type != SOCK_STREAM || getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+	if (type != SOCK_STREAM || getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
+	    !listening)
 		return YMK_EINVAL;
 	int fl = fcntl(fd, F_GETFD);
 	if (set_nonblock(fd) < 0 || fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
@@ -144,4 +146,3 @@ void ymk__listen_reject(ymk_server *srv, int fd)
 	(void)tr.ops->recv(&tr, sink, sizeof sink); /* drained without waiting */
 	tr.ops->close(&tr);
 }
-

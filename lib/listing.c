@@ -50,23 +50,12 @@ static void put_html(struct writer *w, const char *s)
 		char ref[10];
 
 		switch (c) {
-		case '&':
-			put_str(w, "&amp;");
-			continue;
-		case '<':
-			put_str(w, "&lt;");
-			continue;
-		case '>':
-			put_str(w, "&gt;");
-			continue;
-		case '"':
-			put_str(w, "&quot;");
-			continue;
-		case '\'':
-			put_str(w, "&#39;");
-			continue;
-		default:
-			break;
+		case '&': put_str(w, "&amp;"); continue;
+		case '<': put_str(w, "&lt;"); continue;
+		case '>': put_str(w, "&gt;"); continue;
+		case '"': put_str(w, "&quot;"); continue;
+		case '\'': put_str(w, "&#39;"); continue;
+		default: break;
 		}
 		if (c < 0x20 || c == 0x7f) {
 			unsigned cp = c == 0x7f ? 0x2421u : 0x2400u + c;
@@ -90,8 +79,8 @@ static void put_href(struct writer *w, const char *s)
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+		    c == '.' || c == '_' || c == '~') {
 			put_char(w, (char)c);
 		} else {
 			char esc[3] = {'%', hex_upper[c >> 4], hex_upper[c & 0xf]};
@@ -238,8 +227,7 @@ void ymk__listing_sort(struct ymk__dirent *e, size_t n)
 	}
 }
 
-size_t ymk__listing_html(const char *path, const struct ymk__dirent *e, size_t n, char *out,
-			 size_t cap)
+size_t ymk__listing_html(const char *path, const struct ymk__dirent *e, size_t n, char *out, size_t cap)
 {
 	struct writer w = {out, out == NULL ? 0 : cap, 0};
 	size_t i;

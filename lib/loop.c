@@ -11,11 +11,11 @@
  * YMK__ACCEPT_BATCH connections before it serves the ready ones and the expired deadlines, so a
  * flood of new connections cannot starve the open ones (the listener is level-triggered: what is
  * left waits for the next round). */
+#include "loop.h"
 #include "alloc.h"
 #include "conn.h"
 #include "listen.h"
 #include "log.h"
-#include "loop.h"
 #include "models.h"
 #include "os.h"
 

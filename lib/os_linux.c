@@ -32,7 +32,10 @@ int ymk__os_open_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 		return -errno;
 	return (int)fd;
 #else
-	(void)dirfd; (void)rel; (void)flags; (void)mode;
+	(void)dirfd;
+	(void)rel;
+	(void)flags;
+	(void)mode;
 	return -ENOSYS;
 #endif
 }
@@ -49,7 +52,9 @@ int ymk__os_rename_noreplace(int dirfd, const char *old, const char *new_name)
 		return 0;
 	return -errno;
 #else
-	(void)dirfd; (void)old; (void)new_name;
+	(void)dirfd;
+	(void)old;
+	(void)new_name;
 	return -ENOSYS;
 #endif
 }

@@ -63,8 +63,8 @@ void ymk__out_put(struct ymk__out *o, const void *p, size_t n)
 	}
 }
 
-void ymk__out_body_mem(struct ymk__out *o, const unsigned char *mem, struct ymk__fentry *owner,
-		       uint64_t off, uint64_t len)
+void ymk__out_body_mem(struct ymk__out *o, const unsigned char *mem, struct ymk__fentry *owner, uint64_t off,
+		       uint64_t len)
 {
 	o->kind = YMK__BODY_MEM;
 	o->mem = mem;
@@ -147,7 +147,8 @@ static int send_segments(struct ymk__out *o, struct ymk__transport *t, int *prog
 				return -1;
 		} else {
 			const char *base = sg->from_source ? (const char *)o->mem : o->buf;
-			struct iovec iov = {.iov_base = (char *)base + sg->off + o->seg_done, .iov_len = (size_t)left};
+			struct iovec iov = {.iov_base = (char *)base + sg->off + o->seg_done,
+					    .iov_len = (size_t)left};
 			n = t->ops->sendv(t, &iov, 1, more);
 		}
 		if (n == -EAGAIN)

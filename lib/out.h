@@ -70,8 +70,8 @@ void ymk__out_put(struct ymk__out *o, const void *p, size_t n);
 
 /* Sets the body source (the source is taken over: an fd is closed, an entry released, when the
  * answer ends). */
-void ymk__out_body_mem(struct ymk__out *o, const unsigned char *mem, struct ymk__fentry *owner,
-		       uint64_t off, uint64_t len);
+void ymk__out_body_mem(struct ymk__out *o, const unsigned char *mem, struct ymk__fentry *owner, uint64_t off,
+		       uint64_t len);
 void ymk__out_body_file(struct ymk__out *o, int fd, struct ymk__fentry *owner, uint64_t off, uint64_t len);
 
 /* Lets go of the body source: closes the file, releases the cache entry, forgets memory and

@@ -94,8 +94,8 @@ static int validate_bytes(const char *s, size_t len)
 	return 0;
 }
 
-int ymk__path_normalize(const char *target, size_t target_len, size_t max_path, char *out,
-			size_t outcap, struct ymk__path *p)
+int ymk__path_normalize(const char *target, size_t target_len, size_t max_path, char *out, size_t outcap,
+			struct ymk__path *p)
 {
 	size_t start, end, i;
 	size_t pos = 0;   /* logical length of rel so far; bytes at >= cap are counted, not stored */
@@ -209,9 +209,8 @@ long ymk__path_encode(const char *src, size_t len, char *out, size_t outcap)
 		return -1;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)src[i];
-		int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~' ||
-			    c == '/';
+		int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			    c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
 
 		if (plain) {
 			if (outcap - o < 2)

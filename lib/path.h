@@ -36,8 +36,8 @@ struct ymk__path {
  *
  * out/outcap: the caller's buffer for the decoded path (outcap >= max_path + 1 is always enough).
  * Returns 0 and fills *p, or the HTTP status to answer (400, 403, 404, 414). */
-int ymk__path_normalize(const char *target, size_t target_len, size_t max_path, char *out,
-			size_t outcap, struct ymk__path *p);
+int ymk__path_normalize(const char *target, size_t target_len, size_t max_path, char *out, size_t outcap,
+			struct ymk__path *p);
 
 /* Percent-encodes src[0..len) for use in a Location header or an href: every byte except
  * A-Z a-z 0-9 - . _ ~ / is written as %XX (upper-case hex). Writes a NUL-terminated string.

@@ -117,8 +117,8 @@ static size_t coalesce(struct ymk__range *r, size_t n)
 	return n;
 }
 
-enum ymk__range_result ymk__range_parse(const char *value, size_t len, uint64_t size,
-					size_t max_parts, struct ymk__range *out, size_t *n)
+enum ymk__range_result ymk__range_parse(const char *value, size_t len, uint64_t size, size_t max_parts,
+					struct ymk__range *out, size_t *n)
 {
 	static const char unit[] = "bytes=";
 	size_t i, specs = 0, kept = 0;

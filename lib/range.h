@@ -11,8 +11,8 @@
 #define YMK__RANGE_MAX_PARTS 16 /* more ranges than this in one request -> YMK__RANGE_IGNORE */
 
 enum ymk__range_result {
-	YMK__RANGE_IGNORE = 0,    /* absent, syntactically invalid, unknown unit, or too many parts: 200 */
-	YMK__RANGE_OK = 1,        /* 206: out[0..*n) filled in request order, overlapping/adjacent merged */
+	YMK__RANGE_IGNORE = 0, /* absent, syntactically invalid, unknown unit, or too many parts: 200 */
+	YMK__RANGE_OK = 1,     /* 206: out[0..*n) filled in request order, overlapping/adjacent merged */
 	YMK__RANGE_UNSATISFIABLE = 2, /* 416 with "Content-Range: bytes * /size" (no space) */
 };
 
@@ -30,7 +30,7 @@ struct ymk__range {
  * bytes, only when size > 0). "bytes=-0", and a set in which no spec is satisfiable (including
  * any range on size 0) -> UNSATISFIABLE. Unsatisfiable specs among satisfiable ones are dropped.
  * Returns the enum value; *n is set only for OK (>= 1). */
-enum ymk__range_result ymk__range_parse(const char *value, size_t len, uint64_t size,
-					size_t max_parts, struct ymk__range *out, size_t *n);
+enum ymk__range_result ymk__range_parse(const char *value, size_t len, uint64_t size, size_t max_parts,
+					struct ymk__range *out, size_t *n);
 
 #endif

@@ -23,8 +23,8 @@
 size_t ymk__request_size(const struct ymk__settings *s)
 {
 	size_t max = s->max_request_line;
-	return ALIGN16(sizeof(struct ymk_request)) + ALIGN16(sizeof(struct ymk__http_request)) +
-	       (max + 2) + (max + 1) + (max + FSNAME_SLACK);
+	return ALIGN16(sizeof(struct ymk_request)) + ALIGN16(sizeof(struct ymk__http_request)) + (max + 2) +
+	       (max + 1) + (max + FSNAME_SLACK);
 }
 
 struct ymk_request *ymk__request_get(ymk_server *srv)
@@ -135,9 +135,16 @@ void ymk__request_file(struct ymk_request *r, int fd, const struct stat *st, con
 {
 	char etag[80];
 	struct ymk__repr rp = {
-		.size = (uint64_t)st->st_size, .etag = etag, .etag_len = ymk__etag(st, etag),
-		.mtime = st->st_mtime, .type = content_type, .encoding = encoding, .vary = vary,
-		.fd = fd, .mem = fentry ? ymk__fcache_data(fentry) : NULL, .fentry = fentry,
+		.size = (uint64_t)st->st_size,
+		.etag = etag,
+		.etag_len = ymk__etag(st, etag),
+		.mtime = st->st_mtime,
+		.type = content_type,
+		.encoding = encoding,
+		.vary = vary,
+		.fd = fd,
+		.mem = fentry ? ymk__fcache_data(fentry) : NULL,
+		.fentry = fentry,
 	};
 	with_extra(r);
 	ymk__resp_repr(&r->resp, &rp);
@@ -233,8 +240,7 @@ int ymk_response_header(ymk_request *req, const char *name, const char *value)
 	return 0;
 }
 
-int ymk_respond_buffer(ymk_request *req, int status, const char *content_type, const void *body,
-		       size_t len)
+int ymk_respond_buffer(ymk_request *req, int status, const char *content_type, const void *body, size_t len)
 {
 	if (!req || status < 200 || status > 599 || (!body && len) ||
 	    (content_type && !header_value_ok(content_type)))

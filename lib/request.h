@@ -29,16 +29,16 @@ struct ymk_request {
 	char *fsname;                   /* scratch: "/" + the name the kernel sees (with room for a
 					 * suffix such as "/index.html" or ".br"), fsname_cap bytes */
 	size_t fsname_cap;
-	struct ymk__resp resp;          /* how the answer is built, and into which output object */
+	struct ymk__resp resp; /* how the answer is built, and into which output object */
 	int responded;
-	int probe;                      /* a policy call made to build an Allow header */
+	int probe; /* a policy call made to build an Allow header */
 	uint64_t body_limit;
 	unsigned file_mode;
-	const void *body;               /* the body read for a handler's second call */
+	const void *body; /* the body read for a handler's second call */
 	size_t body_len;
-	char *extra;                    /* response headers added by the handler: "Name: value\r\n" */
+	char *extra; /* response headers added by the handler: "Name: value\r\n" */
 	size_t extra_len;
-	struct ymk__body body_sink;     /* a body to read before the answer, or none */
+	struct ymk__body body_sink; /* a body to read before the answer, or none */
 };
 
 /* The size of one request object with its buffers for the server's limits (the pool's size). */

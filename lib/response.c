@@ -250,12 +250,9 @@ static int apply_range(const struct ymk__resp *r, uint64_t size, const struct ym
 	if (ir && (!v || !ymk__if_range_applies(ir->value, ir->value_len, v)))
 		return 200;
 	switch (ymk__range_parse(h->value, h->value_len, size, YMK__RANGE_MAX_PARTS, parts, n)) {
-	case YMK__RANGE_UNSATISFIABLE:
-		return 416;
-	case YMK__RANGE_OK:
-		return 206;
-	default:
-		break;
+	case YMK__RANGE_UNSATISFIABLE: return 416;
+	case YMK__RANGE_OK: return 206;
+	default: break;
 	}
 	*n = 0;
 	return 200;
@@ -388,7 +385,8 @@ void ymk__resp_repr(struct ymk__resp *r, const struct ymk__repr *rp)
 	else
 		ymk__http_date(rp->mtime, lm);
 
-	struct ymk__validators v = {.exists = 1, .etag = rp->etag, .etag_len = rp->etag_len, .mtime = rp->mtime};
+	struct ymk__validators v = {
+		.exists = 1, .etag = rp->etag, .etag_len = rp->etag_len, .mtime = rp->mtime};
 	struct ymk__preconditions pc;
 	request_preconditions(r->http, &pc);
 	int id = r->http ? (int)r->http->method_id : YMK__METHOD_GET;

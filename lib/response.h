@@ -22,13 +22,13 @@
 struct ymk__resp {
 	struct ymk__out *out;
 	const struct ymk__http_request *http; /* the request's head; NULL when none could be parsed */
-	int is_head;                           /* headers only */
-	int keep_alive;                        /* the connection stays open unless an answer closes it */
-	int ka_header;                         /* HTTP/1.0 keep-alive: say "Connection: keep-alive" */
-	const char *date;                      /* a fixed Date value, or NULL: the current time */
-	struct ymk__datecache *dates;          /* formats Date and Last-Modified; with date, NULL
+	int is_head;                          /* headers only */
+	int keep_alive;                       /* the connection stays open unless an answer closes it */
+	int ka_header;                        /* HTTP/1.0 keep-alive: say "Connection: keep-alive" */
+	const char *date;                     /* a fixed Date value, or NULL: the current time */
+	struct ymk__datecache *dates;         /* formats Date and Last-Modified; with date, NULL
 						* means no Date at all (the prebuilt 503) */
-	const char *extra;                     /* header lines ("Name: value\r\n") a handler added */
+	const char *extra;                    /* header lines ("Name: value\r\n") a handler added */
 	size_t extra_len;
 	uint64_t nonce; /* makes multipart boundaries differ between answers */
 	/* A custom page for an error status: 0 and *page (from ymk__malloc, freed by the builder)
@@ -78,8 +78,8 @@ size_t ymk__etag(const struct stat *st, char *out);
 
 /* Answers with a copy of body[0..len) (Range applied to a 200 answer to GET; no body for 204 and
  * 304). content_type NULL: no Content-Type. location, when not NULL, becomes a Location header. */
-void ymk__resp_memory(struct ymk__resp *r, int status, const char *content_type, const void *body,
-		      size_t len, const char *location);
+void ymk__resp_memory(struct ymk__resp *r, int status, const char *content_type, const void *body, size_t len,
+		      const char *location);
 
 /* "201 Created" with a Location for the (decoded) path, or "204 No Content" when replaced. */
 void ymk__resp_created(struct ymk__resp *r, const char *path, int replaced);

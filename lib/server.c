@@ -2,9 +2,9 @@
  * and the listener, and hands the work to the configured process model. Nothing below calls back
  * into this file. */
 #include "alloc.h"
-#include "handler.h"
 #include "fcache.h"
 #include "fs.h"
+#include "handler.h"
 #include "internal.h"
 #include "listen.h"
 #include "models.h"
@@ -17,11 +17,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int ymk_server_new(ymk_server **out, ymk_config *cfg)
@@ -71,8 +71,8 @@ int ymk_server_new(ymk_server **out, ymk_config *cfg)
 	if (srv->s.error_pages) {
 		err = ymk__fs_open_root(srv->s.error_pages);
 		if (err < 0) {
-			snprintf(cfg->err, sizeof cfg->err, "error pages \"%.200s\": %s",
-				 srv->s.error_pages, ymk_strerror(err));
+			snprintf(cfg->err, sizeof cfg->err, "error pages \"%.200s\": %s", srv->s.error_pages,
+				 ymk_strerror(err));
 			goto fail;
 		}
 		srv->error_fd = err;
@@ -119,8 +119,8 @@ int ymk_server_run(ymk_server *srv)
 	if (!srv)
 		return YMK_EINVAL;
 	int rc = srv->s.model == YMK_MODEL_FORK ? ymk__fork_run(srv)
-		 : srv->s.workers > 1		 ? ymk__workers_run(srv)
-						 : ymk__loop_run(srv);
+	       : srv->s.workers > 1             ? ymk__workers_run(srv)
+						: ymk__loop_run(srv);
 	/* Consume the stop request so that a later run serves again. */
 	char sink[64];
 	while (read(srv->wake_fd[0], sink, sizeof sink) > 0) {

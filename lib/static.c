@@ -7,8 +7,8 @@
 #include "cond.h"
 #include "fcache.h"
 #include "fs.h"
-#include "listing.h"
 #include "handler.h"
+#include "listing.h"
 #include "request.h"
 
 #include <errno.h>
@@ -85,20 +85,15 @@ static int open_error_status(int err)
 {
 	switch (-err) {
 	case ENOENT:
-	case ENOTDIR:
-		return 404;
+	case ENOTDIR: return 404;
 	case ELOOP:
 	case EXDEV:
 	case EACCES:
-	case EPERM:
-		return 403;
-	case ENAMETOOLONG:
-		return 414;
+	case EPERM: return 403;
+	case ENAMETOOLONG: return 414;
 	case EMFILE:
-	case ENFILE:
-		return 503;
-	default:
-		return 500;
+	case ENFILE: return 503;
+	default: return 500;
 	}
 }
 
@@ -270,8 +265,8 @@ static int serve_read(struct ymk_request *r)
 
 /* Opens the target's directory for a write and looks at the target itself.
  * Returns the directory fd (and *base, *st, *exists), or -status. */
-static int open_target(struct ymk_request *r, int missing_parent_status, const char **base,
-		       struct stat *st, int *exists)
+static int open_target(struct ymk_request *r, int missing_parent_status, const char **base, struct stat *st,
+		       int *exists)
 {
 	char *fsname, *rel = file_name(r, &fsname);
 	int dirfd = ymk__fs_open_parent(r->srv->root_fd, rel, base);
@@ -350,7 +345,9 @@ static void serve_put(struct ymk_request *r)
 	if (!status) {
 		int err = ymk__fs_tmp_create(dirfd, r->file_mode, &tmp);
 		if (err)
-			status = err == -ENOSPC || err == -EDQUOT ? 507 : err == -EACCES || err == -EROFS ? 403 : 500;
+			status = err == -ENOSPC || err == -EDQUOT ? 507
+			       : err == -EACCES || err == -EROFS  ? 403
+								  : 500;
 	}
 	if (status) {
 		close(dirfd);
@@ -386,9 +383,10 @@ static void finish_upload(struct ymk_request *r)
 		int create_only = inm && inm->value_len == 1 && inm->value[0] == '*';
 		err = ymk__fs_tmp_commit(b->dir_fd, &b->tmp, b->base, create_only, &replaced);
 		if (err)
-			status = err == -EEXIST ? 412
+			status = err == -EEXIST                    ? 412
 			       : err == -EISDIR || err == -ENOTDIR ? 409
-			       : err == -ENOSPC || err == -EDQUOT ? 507 : 500;
+			       : err == -ENOSPC || err == -EDQUOT  ? 507
+								   : 500;
 	}
 	if (status) {
 		ymk__fs_tmp_discard(b->dir_fd, &b->tmp);
@@ -488,13 +486,8 @@ int ymk__static_serve(struct ymk_request *r)
 	if (ymk__static_admit(r))
 		return YMK__LINK_ANSWERED;
 	switch (flag) {
-	case YMK_METHOD_PUT:
-		serve_put(r);
-		return YMK__LINK_ANSWERED;
-	case YMK_METHOD_DELETE:
-		serve_delete(r);
-		return YMK__LINK_ANSWERED;
-	default:
-		return serve_read(r);
+	case YMK_METHOD_PUT: serve_put(r); return YMK__LINK_ANSWERED;
+	case YMK_METHOD_DELETE: serve_delete(r); return YMK__LINK_ANSWERED;
+	default: return serve_read(r);
 	}
 }

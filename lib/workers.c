@@ -49,7 +49,8 @@ static void worker_main(ymk_server *srv)
 	if (srv->s.listen_fd < 0 && srv->s.listen_addr.ss_family != AF_UNIX) {
 		int fd = ymk__listen_open(srv, 1);
 		if (fd < 0) {
-			ymk__log(&srv->s, YMK_LOG_ERROR, "worker %ld: listen: %s", (long)getpid(), ymk_strerror(fd));
+			ymk__log(&srv->s, YMK_LOG_ERROR, "worker %ld: listen: %s", (long)getpid(),
+				 ymk_strerror(fd));
 			_exit(1);
 		}
 		close(srv->listen_fd);

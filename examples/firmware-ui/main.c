@@ -44,8 +44,8 @@ static struct timespec started;
 static unsigned long long requests; /* event model: one thread, no locking needed */
 
 static struct settings {
-	char name[33];  /* 1..32 printable ASCII characters */
-	char ntp[254];  /* a host name or IPv4 address */
+	char name[33]; /* 1..32 printable ASCII characters */
+	char ntp[254]; /* a host name or IPv4 address */
 	int led;
 } settings = {"ymk-device", "pool.ntp.org", 0};
 
@@ -115,7 +115,8 @@ static int api_status(ymk_request *req)
 	if (gethostname(host, sizeof host - 1) < 0)
 		strcpy(host, "unknown");
 	struct stat st;
-	int present = fstatat(data_fd, &FIRMWARE_PATH[1], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+	int present = fstatat(data_fd, &FIRMWARE_PATH[1], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		      S_ISREG(st.st_mode);
 	struct out o = {.n = 0};
 	out_add(&o, "{\"version\":\"" VERSION "\",\"uptime_s\":%lld,\"requests\":%llu,\"hostname\":",
 		(long long)(now.tv_sec - started.tv_sec), requests);
@@ -138,7 +139,10 @@ static int reply_settings(ymk_request *req)
 
 static int hexval(int c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return c >= '0' && c <= '9' ? c - '0'
+	     : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	     : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				    : -1;
 }
 
 /* Decodes one application/x-www-form-urlencoded component ('+' is a space, %XX a byte) into
@@ -231,7 +235,8 @@ static int api_settings_post(ymk_request *req)
 			}
 			if (!strcmp(key, "name")) {
 				if (!valid_name(val))
-					return json_error(req, 400, "name: 1 to 32 printable ASCII characters");
+					return json_error(req, 400,
+							  "name: 1 to 32 printable ASCII characters");
 				strcpy(next.name, val);
 			} else if (!strcmp(key, "ntp")) {
 				if (!valid_host(val))
@@ -371,7 +376,8 @@ static int verdict(ymk_request *req, int fd, uint64_t size, void *user)
 	}
 	if (pread(fd, buf, 4, (off_t)body) != 4)
 		return 500;
-	uint32_t want = (uint32_t)buf[0] | (uint32_t)buf[1] << 8 | (uint32_t)buf[2] << 16 | (uint32_t)buf[3] << 24;
+	uint32_t want = (uint32_t)buf[0] | (uint32_t)buf[1] << 8 | (uint32_t)buf[2] << 16 |
+			(uint32_t)buf[3] << 24;
 	return (uint32_t)crc == want ? 0 : 422;
 }
 
@@ -384,7 +390,8 @@ static void count(const ymk_access_entry *e, void *user)
 static void log_line(enum ymk_log_level level, const char *msg, void *user)
 {
 	(void)user;
-	fprintf(stderr, "firmware-ui: %s: %s\n", level == YMK_LOG_ERROR ? "error" : level == YMK_LOG_WARN ? "warning" : "info", msg);
+	const char *kind = level == YMK_LOG_ERROR ? "error" : level == YMK_LOG_WARN ? "warning" : "info";
+	fprintf(stderr, "firmware-ui: %s: %s\n", kind, msg);
 }
 
 static void on_signal(int sig)
@@ -442,7 +449,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = ymk_server_new(&server, cfg);
 	if (err) {
-		fprintf(stderr, "firmware-ui: %s (%s)\n", ymk_strerror(err), cfg ? ymk_config_error(cfg) : "");
+		fprintf(stderr, "firmware-ui: %s (%s)\n", ymk_strerror(err),
+			cfg ? ymk_config_error(cfg) : "");
 		ymk_config_free(cfg);
 		return 1;
 	}
