@@ -228,6 +228,31 @@ for model in ("event", "fork"):
     ok(f"{model}: a passed Unix socket is served and its file left to its owner")
 usock.close()
 
+# The same through systemd's own launcher, where it is installed (CI installs systemd).
+ssa = shutil.which("systemd-socket-activate")
+if ssa:
+    path = os.path.join(tmp, "ssa.sock")
+    log = os.path.join(tmp, "ssa.log")
+    with open(log, "w") as lf:
+        p = subprocess.Popen([ssa, "-l", path, serve, "--root", www, "--model", "fork"],
+                             stdin=subprocess.DEVNULL, stdout=lf, stderr=lf)
+    children.append(p.pid)
+    end = time.monotonic() + 20
+    while "Listening on" not in open(log).read() and time.monotonic() < end:
+        time.sleep(0.02)
+    # It execs ymawky-serve on the first connection; that one is served once the program runs.
+    if curl("--unix-socket", path, "http://localhost/") != index:
+        fail(f"systemd-socket-activate: GET /: {open(log).read().strip()}")
+    if "(socket from systemd)" not in open(log).read():
+        fail(f"systemd-socket-activate: {open(log).read().strip()}")
+    p.send_signal(signal.SIGTERM)
+    if p.wait(timeout=20) != 0:
+        fail(f"systemd-socket-activate: exit {p.returncode}")
+    children.remove(p.pid)
+    ok("systemd-socket-activate starts ymawky-serve (fork model) on a Unix socket")
+else:
+    print("SKIP: systemd-socket-activate missing (Debian package systemd): the real launcher is not tried")
+
 lsock2 = tcp_listener()
 refused(["--listen", "127.0.0.1:0"], [lsock.fileno()], "--listen given, but systemd passed a socket",
         "--listen with a passed socket")
