@@ -2,17 +2,21 @@
  *
  * Serves a directory (default "www") on 127.0.0.1:8080 in the event model (or --model fork, as
  * ymawky did), prints one Common Log Format line per request on stderr, and exits cleanly on
- * SIGINT or SIGTERM. */
+ * SIGINT or SIGTERM. Started by systemd socket activation (LISTEN_PID, LISTEN_FDS), it serves the
+ * socket passed as fd 3 instead of binding one (docs/deployment.md). */
 #include <ymawky.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 static ymk_server *server;
 
@@ -43,7 +47,9 @@ static void usage(FILE *f)
 		"  --precompressed         serve file.br / file.gz to clients that accept them\n"
 		"  --error-pages DIR       custom CODE.html error pages\n"
 		"  --quiet                 no access log\n"
-		"  --help                  this text\n",
+		"  --help                  this text\n"
+		"Started by systemd socket activation (LISTEN_PID, LISTEN_FDS), it serves the socket\n"
+		"passed as fd 3 and takes no --listen.\n",
 		YMK_DEFAULT_LISTEN, YMK_DEFAULT_MAX_CONNECTIONS, YMK_DEFAULT_HEADER_TIMEOUT_MS,
 		YMK_DEFAULT_READ_TIMEOUT_MS, YMK_DEFAULT_KEEPALIVE_TIMEOUT_MS);
 }
@@ -86,6 +92,52 @@ static void log_line(enum ymk_log_level level, const char *msg, void *user)
 	fprintf(stderr, "ymawky-serve: %s: %s\n", kind, msg);
 }
 
+/* Socket activation, as sd_listen_fds(1) does it: the sockets start at fd 3, and they are ours
+ * only when LISTEN_PID names this process (an inherited environment names the parent). The
+ * variables are removed in every case, so that nothing started from here takes them for its
+ * own. Returns the number of sockets passed (0: none), or -1 with *why set. */
+enum { LISTEN_FDS_START = 3 };
+
+static int listen_fds(const char **why)
+{
+	const char *pid_s = getenv("LISTEN_PID"), *n_s = getenv("LISTEN_FDS");
+	int n = 0;
+	if (pid_s && n_s) {
+		char *end;
+		errno = 0;
+		long pid = strtol(pid_s, &end, 10);
+		if (errno || end == pid_s || *end || pid <= 0) {
+			*why = "LISTEN_PID is not a process id";
+			n = -1;
+		} else if (pid == (long)getpid()) {
+			errno = 0;
+			long v = strtol(n_s, &end, 10);
+			if (errno || end == n_s || *end || v < 0 || v > 1024) {
+				*why = "LISTEN_FDS is not a count of descriptors";
+				n = -1;
+			} else {
+				n = (int)v;
+			}
+		}
+	}
+	for (int fd = LISTEN_FDS_START; n > 0 && fd < LISTEN_FDS_START + n; fd++) {
+		int flags = fcntl(fd, F_GETFD), type = 0, listening = 0;
+		socklen_t tl = sizeof type, ll = sizeof listening;
+		if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
+			*why = "a descriptor named by LISTEN_FDS is not open";
+			n = -1;
+		} else if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM ||
+			   getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ll) < 0 || !listening) {
+			*why = "the passed descriptor is not a listening stream socket (ListenStream=, Accept=no)";
+			n = -1;
+		}
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return n;
+}
+
 static int parse_uint(const char *s, unsigned *out)
 {
 	char *end;
@@ -106,7 +158,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const char *root = "www";
-	int quiet = 0;
+	int quiet = 0, listen_given = 0;
 	unsigned methods = YMK_METHODS_READ;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -138,9 +190,10 @@ int main(int argc, char **argv)
 		i++;
 		if (!strcmp(a, "--root"))
 			root = v;
-		else if (!strcmp(a, "--listen"))
+		else if (!strcmp(a, "--listen")) {
 			err = ymk_config_set_listen(cfg, v);
-		else if (!strcmp(a, "--model"))
+			listen_given = 1;
+		} else if (!strcmp(a, "--model"))
 			err = !strcmp(v, "event") ? ymk_config_set_model(cfg, YMK_MODEL_EVENT)
 			    : !strcmp(v, "fork")  ? ymk_config_set_model(cfg, YMK_MODEL_FORK)
 						  : ymk_config_set_model(cfg, -1);
@@ -175,6 +228,24 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	const char *why = NULL;
+	int activated = listen_fds(&why);
+	if (activated < 0 || activated > 1 || (activated == 1 && listen_given)) {
+		if (activated > 1)
+			fprintf(stderr,
+				"ymawky-serve: systemd passed %d sockets; ymawky-serve serves one "
+				"(give the .socket unit a single ListenStream=)\n",
+				activated);
+		else if (activated == 1)
+			fprintf(stderr, "ymawky-serve: --listen given, but systemd passed a socket: drop "
+					"--listen and set the address in the .socket unit\n");
+		else
+			fprintf(stderr, "ymawky-serve: socket activation: %s\n", why);
+		ymk_config_free(cfg);
+		return 2;
+	}
+	if (activated == 1)
+		ymk_config_set_listen_fd(cfg, LISTEN_FDS_START);
 	ymk_config_set_root(cfg, root);
 	ymk_config_set_methods(cfg, methods);
 	ymk_config_set_log(cfg, log_line, NULL);
@@ -195,7 +266,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	fprintf(stderr, "ymawky-serve: serving %s on port %d\n", root, ymk_server_port(server));
+	fprintf(stderr, "ymawky-serve: serving %s on port %d%s\n", root, ymk_server_port(server),
+		activated ? " (socket from systemd)" : "");
 	err = ymk_server_run(server);
 	ymk_server_free(server);
 	if (err) {

@@ -91,7 +91,8 @@ int ymk__listen_adopt(ymk_server *srv, int fd)
 	int type = 0, listening = 0;
 	socklen_t len = sizeof type;
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-		return -errno;
+		return errno == ENOTSOCK ? YMK_EINVAL
+					 : -errno; /* not a socket at all: the caller's mistake */
 	len = sizeof listening;
 	if (type != SOCK_STREAM || getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
 	    !listening)

@@ -123,6 +123,54 @@ grep -q '^bye after' "$tmp/evout" || fail "event-loop: no clean exit"
 ok
 exec 3>&-
 
+# glib-loop and uv-loop: the GSource and uv_poll adapters (docs/event-loops.md). meson names the
+# ones it built in YMK_LOOP_EXAMPLES; CI builds both, and a missing one is said here.
+loopwww=$tmp/loop-www
+mkdir -p "$loopwww"
+echo "adapter" >"$loopwww/index.html"
+head -c 100000 /dev/urandom >"$loopwww/blob.bin"
+for prog in glib-loop uv-loop; do
+	case " ${YMK_LOOP_EXAMPLES:-} " in
+	*" $prog "*) ;;
+	*) echo "SKIP: $prog not built (its library is missing, or its meson option disabled)"; continue ;;
+	esac
+	for sig in TERM INT; do
+		# stdout is a file, so the program's own timer lines can be read while it serves.
+		out=$tmp/$prog.$sig.out
+		: >"$out"
+		start "$build/examples/$prog" --root "$loopwww" --keepalive-timeout 300 >"$out"
+		[ "$(curl -s "$url/")" = adapter ] || fail "$prog: GET /"
+		ok
+		expect 404 "$prog: missing" "$url/nope"
+		curl -s -D "$tmp/lh" -o "$tmp/lpart" -r 1000-1999 "$url/blob.bin"
+		head -1 "$tmp/lh" | grep -q ' 206 ' || fail "$prog: Range: $(head -1 "$tmp/lh")"
+		grep -qi '^Content-Range: bytes 1000-1999/100000' "$tmp/lh" || fail "$prog: Content-Range"
+		cmp -s "$tmp/lpart" <(tail -c +1001 "$loopwww/blob.bin" | head -c 1000) || fail "$prog: Range bytes"
+		ok
+		conns=$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' "$url/" "$url/blob.bin")
+		[ "$conns" = "1 0 " ] || fail "$prog: keep-alive: connects per request: $conns"
+		ok
+		# A kept-alive connection left idle is closed at the keep-alive deadline: only the timer
+		# the adapter arms from ymk_server_timeout() can make that happen (nothing is readable).
+		exec 4<>"/dev/tcp/127.0.0.1/$port"
+		printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&4
+		timeout 20 cat <&4 >"$tmp/lidle" || fail "$prog: idle connection not closed at the deadline ($?)"
+		exec 4<&-
+		grep -q '^adapter' "$tmp/lidle" || fail "$prog: answer before the idle close"
+		ok
+		# The program's own one-second timer shares the loop: it reports the count.
+		for _ in $(seq 100); do grep -q '^hits [6-9]' "$out" && break; sleep 0.05; done
+		grep -q '^hits [6-9]' "$out" || fail "$prog: own timer: $(cat "$out")"
+		ok
+		exec 4<>"/dev/tcp/127.0.0.1/$port" # still open when the signal comes
+		kill -"$sig" "$pid"
+		wait "$pid" || fail "$prog: exit status $? after SIG$sig"
+		exec 4<&-
+		grep -q '^bye after [0-9]* hits' "$out" || fail "$prog: no clean exit on SIG$sig: $(cat "$out")"
+		ok
+	done
+done
+
 
 # ymawky-bundle: a tiny tree whose bytes are known, compiled with a test program against the
 # library; order, sizes, bytes, MIME types, entity-tags, gzip variants, determinism, refusals.

@@ -1,8 +1,9 @@
 /* consumer.c: a program outside the build tree that finds libymawky through pkg-config.
- * .ci/run installs the library into a temporary prefix, builds this with
- * `cc consumer.c $(pkg-config --cflags --libs ymawky)`, and runs it: it serves one request to
- * itself over loopback and checks the answer, so compiling, linking and the installed header all
- * have to agree. */
+ * .ci/run installs the library into a fresh prefix with the README's commands, builds this with
+ * the README's line, `cc consumer.c $(pkg-config --cflags --libs ymawky) -Wl,-rpath,...`, and
+ * runs it without LD_LIBRARY_PATH: it serves one request to itself over loopback and checks the
+ * answer, so compiling, linking, the run-time library path and the installed header all have to
+ * agree. */
 #include <ymawky.h>
 
 #include <arpa/inet.h>

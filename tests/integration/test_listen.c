@@ -201,6 +201,24 @@ START_TEST(test_listen_fd)
 	ck_assert_int_eq(fcntl(lfd, F_GETFD), -1); /* adopted: closed with the server */
 	ck_assert_int_eq(errno, EBADF);
 	ck_assert_int_eq(ymk_config_set_listen_fd(cfg, -2), YMK_EINVAL);
+
+	/* What is not a listening stream socket is refused as an argument, and stays the caller's:
+	 * a pipe (not a socket at all) and a socket that does not listen. */
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	int udp = socket(AF_INET, SOCK_DGRAM, 0);
+	int idle = socket(AF_INET, SOCK_STREAM, 0);
+	int bad[3] = {p[0], udp, idle};
+	for (int i = 0; i < 3; i++) {
+		ymk_server *s = NULL;
+		ck_assert_int_ge(bad[i], 0);
+		ck_assert_int_eq(ymk_config_set_listen_fd(cfg, bad[i]), 0);
+		ck_assert_int_eq(ymk_server_new(&s, cfg), YMK_EINVAL);
+		ck_assert_ptr_null(s);
+		ck_assert_int_ne(fcntl(bad[i], F_GETFD), -1);
+		close(bad[i]);
+	}
+	close(p[1]);
 	ymk_config_free(cfg);
 }
 END_TEST

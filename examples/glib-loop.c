@@ -1,0 +1,145 @@
+/* glib-loop: libymawky served from a GLib main loop, through a GSource.
+ *
+ * The adapter (ymawky_source_new) is the part to copy: a GSource that watches ymk_server_fd()
+ * for input, hands GLib ymk_server_timeout() as its timeout, and calls ymk_server_process() on
+ * every wake-up, readable or not. The rest is a main: a GMainLoop, SIGINT and SIGTERM through
+ * g_unix_signal_add(), and a one-second timer of the program's own that prints the request count
+ * on stdout when it changes, to show that the loop is shared. See docs/event-loops.md.
+ *
+ * usage: glib-loop [--root DIR] [--listen ADDR] [--keepalive-timeout MS]
+ *        (defaults: www, 127.0.0.1:8080, the library's 5000 ms) */
+#include <ymawky.h>
+
+#include <glib-unix.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the adapter ---------------------------------------------------------------------------- */
+
+typedef struct {
+	GSource source; /* first: GLib allocates the whole struct and hands back this member */
+	ymk_server *srv;
+	gpointer fd_tag;
+} ymawky_source;
+
+static gboolean ymawky_prepare(GSource *s, gint *timeout)
+{
+	*timeout = ymk_server_timeout(((ymawky_source *)s)->srv); /* -1: no deadline pending */
+	return *timeout == 0;                                     /* a deadline passed: dispatch now */
+}
+
+static gboolean ymawky_check(GSource *s)
+{
+	ymawky_source *ys = (ymawky_source *)s;
+	/* Readable, or woken by our timeout: both are a wake-up that ymk_server_process() must see. */
+	return (g_source_query_unix_fd(s, ys->fd_tag) & G_IO_IN) || ymk_server_timeout(ys->srv) == 0;
+}
+
+static gboolean ymawky_dispatch(GSource *s, GSourceFunc cb, gpointer data)
+{
+	int err = ymk_server_process(((ymawky_source *)s)->srv);
+	if (err < 0) {
+		g_warning("ymk_server_process: %s", ymk_strerror(err));
+		return G_SOURCE_REMOVE;
+	}
+	return cb ? cb(data) : G_SOURCE_CONTINUE; /* an optional callback after each step */
+}
+
+static GSourceFuncs ymawky_funcs = {
+	.prepare = ymawky_prepare, .check = ymawky_check, .dispatch = ymawky_dispatch};
+
+/* A source that serves srv (an event-model server, not run with ymk_server_run()); attach it with
+ * g_source_attach(). The caller ignores SIGPIPE and keeps srv alive until the source is gone. */
+static GSource *ymawky_source_new(ymk_server *srv)
+{
+	int fd = ymk_server_fd(srv);
+	if (fd < 0)
+		return NULL; /* YMK_ESTATE: a fork-model server has no pollable fd */
+	GSource *s = g_source_new(&ymawky_funcs, sizeof(ymawky_source));
+	((ymawky_source *)s)->srv = srv;
+	((ymawky_source *)s)->fd_tag = g_source_add_unix_fd(s, fd, G_IO_IN);
+	g_source_set_name(s, "ymawky");
+	return s;
+}
+
+/* ---- the program ---------------------------------------------------------------------------- */
+
+static unsigned long hits, hits_shown;
+
+static void count(const ymk_access_entry *e, void *user)
+{
+	(void)e;
+	(void)user;
+	hits++;
+}
+
+static gboolean tick(gpointer user)
+{
+	(void)user;
+	if (hits != hits_shown)
+		printf("hits %lu\n", hits_shown = hits), fflush(stdout);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_signal(gpointer loop)
+{
+	g_main_loop_quit(loop);
+	return G_SOURCE_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+	const char *root = "www", *listen = "127.0.0.1:8080";
+	unsigned keepalive_ms = YMK_DEFAULT_KEEPALIVE_TIMEOUT_MS;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--root"))
+			root = argv[i + 1];
+		else if (!strcmp(argv[i], "--listen"))
+			listen = argv[i + 1];
+		else if (!strcmp(argv[i], "--keepalive-timeout"))
+			keepalive_ms = (unsigned)strtoul(argv[i + 1], NULL, 10);
+	}
+	ymk_config *cfg;
+	ymk_server *srv = NULL;
+	int err = ymk_config_new(&cfg);
+	if (!err)
+		err = ymk_config_set_root(cfg, root);
+	if (!err)
+		err = ymk_config_set_listen(cfg, listen);
+	if (!err)
+		err = ymk_config_set_keepalive_timeout(cfg, keepalive_ms);
+	if (!err)
+		err = ymk_config_set_access_log(cfg, count, NULL);
+	if (!err)
+		err = ymk_server_new(&srv, cfg);
+	if (err) {
+		fprintf(stderr, "glib-loop: %s (%s)\n", ymk_strerror(err), cfg ? ymk_config_error(cfg) : "");
+		ymk_config_free(cfg);
+		return 1;
+	}
+	ymk_config_free(cfg);
+	signal(SIGPIPE, SIG_IGN); /* required when driving the server from our own loop */
+
+	GMainLoop *loop = g_main_loop_new(NULL, FALSE);
+	GSource *src = ymawky_source_new(srv);
+	g_source_attach(src, NULL);
+	guint sig_int = g_unix_signal_add(SIGINT, on_signal, loop);
+	guint sig_term = g_unix_signal_add(SIGTERM, on_signal, loop);
+	guint timer = g_timeout_add_seconds(1, tick, NULL);
+	fprintf(stderr, "glib-loop: listening on port %d\n", ymk_server_port(srv));
+
+	g_main_loop_run(loop);
+
+	g_source_remove(timer);
+	g_source_remove(sig_term);
+	g_source_remove(sig_int);
+	g_source_destroy(src);
+	g_source_unref(src);
+	g_main_loop_unref(loop);
+	ymk_server_free(srv); /* closes the connections still open */
+	printf("bye after %lu hits\n", hits);
+	return 0;
+}

@@ -1,0 +1,163 @@
+/* uv-loop: libymawky served from a libuv loop, through a uv_poll_t and a uv_timer_t.
+ *
+ * The adapter (struct ymawky_uv) is the part to copy: a uv_poll_t watches ymk_server_fd() for
+ * readability, a one-shot uv_timer_t is armed with ymk_server_timeout(), and either wake-up calls
+ * ymk_server_process() and re-arms the timer. The rest is a main: SIGINT and SIGTERM through
+ * uv_signal_t close every handle so that uv_run() returns, and a one-second timer of the
+ * program's own prints the request count on stdout when it changes. See docs/event-loops.md.
+ *
+ * usage: uv-loop [--root DIR] [--listen ADDR] [--keepalive-timeout MS]
+ *        (defaults: www, 127.0.0.1:8080, the library's 5000 ms) */
+#include <ymawky.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+/* ---- the adapter ---------------------------------------------------------------------------- */
+
+struct ymawky_uv {
+	uv_poll_t poll;
+	uv_timer_t timer;
+	ymk_server *srv;
+};
+
+static void ymawky_uv_timer_cb(uv_timer_t *t);
+
+/* One step: all ready work, then the timer set to the next deadline (or stopped: none pending). */
+static void ymawky_uv_step(struct ymawky_uv *u)
+{
+	int err = ymk_server_process(u->srv);
+	if (err < 0)
+		fprintf(stderr, "ymk_server_process: %s\n", ymk_strerror(err));
+	int ms = ymk_server_timeout(u->srv);
+	if (ms >= 0)
+		uv_timer_start(&u->timer, ymawky_uv_timer_cb, (uint64_t)ms, 0);
+	else
+		uv_timer_stop(&u->timer);
+}
+
+static void ymawky_uv_poll_cb(uv_poll_t *p, int status, int events)
+{
+	(void)status; /* an error on an epoll fd still means: look at the server */
+	(void)events;
+	ymawky_uv_step(p->data);
+}
+
+static void ymawky_uv_timer_cb(uv_timer_t *t)
+{
+	ymawky_uv_step(t->data);
+}
+
+/* Serves srv (an event-model server, not run with ymk_server_run()) on loop. The caller ignores
+ * SIGPIPE. Returns 0, a libuv error, or YMK_ESTATE for a fork-model server. */
+static int ymawky_uv_start(struct ymawky_uv *u, uv_loop_t *loop, ymk_server *srv)
+{
+	int fd = ymk_server_fd(srv), err;
+	if (fd < 0)
+		return fd;
+	u->srv = srv;
+	u->poll.data = u->timer.data = u;
+	if ((err = uv_poll_init(loop, &u->poll, fd)) < 0 || (err = uv_timer_init(loop, &u->timer)) < 0)
+		return err;
+	if ((err = uv_poll_start(&u->poll, UV_READABLE, ymawky_uv_poll_cb)) < 0)
+		return err;
+	ymawky_uv_step(u); /* arms the timer for deadlines already pending */
+	return 0;
+}
+
+/* Stops serving; srv may be freed once the loop has run the close callbacks. */
+static void ymawky_uv_close(struct ymawky_uv *u)
+{
+	uv_close((uv_handle_t *)&u->poll, NULL);
+	uv_close((uv_handle_t *)&u->timer, NULL);
+}
+
+/* ---- the program ---------------------------------------------------------------------------- */
+
+static unsigned long hits, hits_shown;
+static struct ymawky_uv served;
+static uv_signal_t sig_int, sig_term;
+static uv_timer_t tick_timer;
+
+static void count(const ymk_access_entry *e, void *user)
+{
+	(void)e;
+	(void)user;
+	hits++;
+}
+
+static void tick(uv_timer_t *t)
+{
+	(void)t;
+	if (hits != hits_shown)
+		printf("hits %lu\n", hits_shown = hits), fflush(stdout);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	(void)s;
+	(void)signum;
+	/* Closing every handle lets uv_run() return with nothing left to do. */
+	ymawky_uv_close(&served);
+	uv_close((uv_handle_t *)&sig_int, NULL);
+	uv_close((uv_handle_t *)&sig_term, NULL);
+	uv_close((uv_handle_t *)&tick_timer, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	const char *root = "www", *listen = "127.0.0.1:8080";
+	unsigned keepalive_ms = YMK_DEFAULT_KEEPALIVE_TIMEOUT_MS;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--root"))
+			root = argv[i + 1];
+		else if (!strcmp(argv[i], "--listen"))
+			listen = argv[i + 1];
+		else if (!strcmp(argv[i], "--keepalive-timeout"))
+			keepalive_ms = (unsigned)strtoul(argv[i + 1], NULL, 10);
+	}
+	ymk_config *cfg;
+	ymk_server *srv = NULL;
+	int err = ymk_config_new(&cfg);
+	if (!err)
+		err = ymk_config_set_root(cfg, root);
+	if (!err)
+		err = ymk_config_set_listen(cfg, listen);
+	if (!err)
+		err = ymk_config_set_keepalive_timeout(cfg, keepalive_ms);
+	if (!err)
+		err = ymk_config_set_access_log(cfg, count, NULL);
+	if (!err)
+		err = ymk_server_new(&srv, cfg);
+	if (err) {
+		fprintf(stderr, "uv-loop: %s (%s)\n", ymk_strerror(err), cfg ? ymk_config_error(cfg) : "");
+		ymk_config_free(cfg);
+		return 1;
+	}
+	ymk_config_free(cfg);
+	signal(SIGPIPE, SIG_IGN); /* required when driving the server from our own loop */
+
+	uv_loop_t *loop = uv_default_loop();
+	if ((err = ymawky_uv_start(&served, loop, srv)) < 0) {
+		fprintf(stderr, "uv-loop: %s\n", err == YMK_ESTATE ? ymk_strerror(err) : uv_strerror(err));
+		ymk_server_free(srv);
+		return 1;
+	}
+	uv_signal_init(loop, &sig_int);
+	uv_signal_start(&sig_int, on_signal, SIGINT);
+	uv_signal_init(loop, &sig_term);
+	uv_signal_start(&sig_term, on_signal, SIGTERM);
+	uv_timer_init(loop, &tick_timer);
+	uv_timer_start(&tick_timer, tick, 1000, 1000);
+	fprintf(stderr, "uv-loop: listening on port %d\n", ymk_server_port(srv));
+
+	uv_run(loop, UV_RUN_DEFAULT); /* until on_signal() has closed every handle */
+
+	uv_loop_close(loop);
+	ymk_server_free(srv); /* closes the connections still open */
+	printf("bye after %lu hits\n", hits);
+	return 0;
+}
