@@ -158,18 +158,25 @@ typedef int ymk_handler_fn(ymk_request *req, void *user);
 /* A path policy, asked by the static-file handler for every request it would serve (GET, HEAD,
  * PUT, DELETE) after the path was decoded and validated and before any body byte is read.
  * It sees the method, the path, the headers, the peer and ymk_request_content_length().
- * Return 0 to allow, or a status 400..599 (403, 405, 413, 415, 507...) to refuse; the client
+ * Return 0 to allow, or a status 400..599 (401, 403, 405, 413, 415, 507...) to refuse; the client
  * then gets that status and no body byte is stored. For PUT it may call
  * ymk_request_set_body_limit() (only lowers the limit) and ymk_request_set_file_mode().
+ * A refusal can say why: headers added with ymk_response_header() (WWW-Authenticate, which a 401
+ * must carry, CORS headers, Retry-After...) go on it, and ymk_respond_buffer(req, 400..599, type,
+ * body, len) gives it its own body instead of the library's page (that answer is then the
+ * refusal, whatever the policy returns). A 405 always gets the Allow header from the library.
+ * Headers added by a policy that allows go on the static handler's success answers only.
  * For OPTIONS it is asked once per enabled method with ymk_request_is_probe() true, to build the
- * Allow header: a method it refuses is left out.
- * Runs where the handler runs (fork model: in the child). */
+ * Allow header: a method it refuses is left out; headers and answers given in a probe are
+ * ignored. Runs where the handler runs (fork model: in the child). */
 typedef int ymk_policy_fn(ymk_request *req, void *user);
 
 /* An upload verdict: the last look at a finished upload before it replaces anything. fd is the
  * complete, flushed temporary file (read it with pread(); do not close it), size its length.
  * Return 0 to let it replace the target, or a status 400..599 to reject it: the temporary file is
- * discarded and the old file stays byte for byte as it was. Runs where the handler runs. */
+ * discarded and the old file stays byte for byte as it was. Like a policy, it can add headers to
+ * its refusal and give it a body with ymk_respond_buffer() (a JSON error, say); headers added by a
+ * verdict that accepts go on the 201 or 204. Runs where the handler runs. */
 typedef int ymk_verdict_fn(ymk_request *req, int fd, uint64_t size, void *user);
 
 /* A MIME hook: given the request's decoded path (as ymk_request_path() gives it), return a media
@@ -460,29 +467,39 @@ YMK_EXPORT int ymk_request_set_file_mode(ymk_request *req, unsigned mode);
 YMK_EXPORT const void *ymk_request_body(const ymk_request *req, size_t *len);
 
 /* ---------------------------------------------------------------------------------------------
- * Answering, inside a handler (at most one ymk_respond_* per request)
+ * Answering, inside a handler, and refusing, inside a policy or verdict (at most one ymk_respond_*
+ * per request)
  * ------------------------------------------------------------------------------------------- */
 
-/* Adds a response header to the answer about to be given. Name must be a token, value must hold
- * no CR, LF or NUL; the library's own headers (Content-Length, Content-Range, Date, Connection,
- * Transfer-Encoding) are refused. Returns 0, YMK_EINVAL, YMK_ENOMEM, or YMK_ERESPONDED. */
+/* Adds a response header to the answer about to be given: a handler's own answer, the static
+ * handler's success answer after YMK_PASS or an allowing policy, or the refusal of a policy or
+ * verdict. Library-generated errors (a missing file, a limit, a failed precondition...) never
+ * carry it. Name must be a token, value must hold no CR, LF or NUL. Refused, because the library
+ * writes them itself: Content-Length, Content-Range, Content-Type (the answer's argument), Date,
+ * Connection, Keep-Alive, Transfer-Encoding, Trailer, Upgrade; inside a policy or verdict also
+ * Allow. In a probe (ymk_request_is_probe()) it does nothing and returns 0.
+ * Returns 0, YMK_EINVAL, YMK_ENOMEM, or YMK_ERESPONDED. */
 YMK_EXPORT int ymk_response_header(ymk_request *req, const char *name, const char *value);
 
 /* Answers with status (200..599, not 1xx, 204 and 304 carry no body) and a copy of body[0..len).
  * content_type may be NULL ("application/octet-stream"). HEAD gets the same headers and no body;
- * a 200 answer to GET still honours Range. Returns 0, YMK_EINVAL, YMK_ENOMEM or YMK_ERESPONDED. */
+ * a 200 answer to GET still honours Range. Inside a policy or verdict it gives the refusal's body:
+ * status must be 400..599, and the answer is sent once the hook returned (in a probe it does
+ * nothing and returns 0). Returns 0, YMK_EINVAL, YMK_ENOMEM or YMK_ERESPONDED. */
 YMK_EXPORT int ymk_respond_buffer(ymk_request *req, int status, const char *content_type,
 				  const void *body, size_t len);
 
 /* Answers 200 with the regular file open at fd, which the library takes over in every case (it is
  * closed after sending, or at once on failure). content_type may be NULL (the MIME hook, then the
  * table, applied to the request path). Last-Modified, ETag, HEAD and Range are applied as for
- * static files. Returns 0, YMK_EINVAL (not a regular file), -errno, or YMK_ERESPONDED. */
+ * static files. Not in a policy or verdict (YMK_EINVAL). Returns 0, YMK_EINVAL (not a regular
+ * file), -errno, or YMK_ERESPONDED. */
 YMK_EXPORT int ymk_respond_fd(ymk_request *req, int fd, const char *content_type);
 
 /* The built-in media type for a path's extension, or "application/octet-stream". Text types carry
  * "; charset=utf-8". Never NULL. */
 YMK_EXPORT const char *ymk_mime_lookup(const char *path);
+
 
 #ifdef __cplusplus
 }

@@ -27,10 +27,21 @@ struct ymk_request {
 	unsigned file_mode;
 	const void *body;    /* the body read for a handler's second call */
 	size_t body_len;
-	/* Extra response headers added by the handler, "Name: value\r\n" lines. */
+	/* Extra response headers added by the handler, the policy or the verdict: "Name: value\r\n"
+	 * lines, NUL-terminated (so they can be given to ymk__respond_error() as they are). */
 	char *extra;
 	size_t extra_len;
+	/* Inside a policy or verdict call: an answer given there is recorded as the refusal (its
+	 * status, its content type, NUL, its body, in one allocation owned here) for static.c to
+	 * send once the hook returned. */
+	int in_hook;
+	int refusal_status; /* 0: none recorded */
+	char *refusal;
+	size_t refusal_len; /* bytes of the body after the type's NUL */
 };
+
+/* Appends "name: value\r\n" to r->extra, unchecked (the library's own headers). 0 or YMK_ENOMEM. */
+int ymk__request_add_header(struct ymk_request *r, const char *name, const char *value);
 
 /* The reason phrase for a status ("Not Found"); "Unknown" for a status without one. */
 const char *ymk__status_reason(int status);

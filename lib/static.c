@@ -16,6 +16,9 @@
 
 #define INDEX_NAME "index.html"
 
+static int ask_hook(struct ymk_request *r, int call_verdict, int fd, uint64_t size);
+static void refuse(struct ymk_request *r, int status);
+
 /* The static handler's methods in the order Allow lists them. */
 static const struct {
 	unsigned flag;
@@ -70,8 +73,12 @@ static void allow_path(struct ymk_request *r, int is_dir, char *out)
 			struct ymk_request probe = *r;
 			probe.method = methods[i].name;
 			probe.probe = 1;
+			probe.in_hook = 1;
+			probe.responded = 0;
 			probe.extra = NULL;
 			probe.extra_len = 0;
+			probe.refusal = NULL;
+			probe.refusal_status = 0;
 			if (srv->s.policy(&probe, srv->s.policy_user) != 0)
 				continue;
 		}
@@ -414,11 +421,9 @@ void ymk__static_finish_upload(struct ymk__conn *c, struct ymk_request *r)
 	int err = ymk__fs_tmp_sync(&pd->tmp);
 	if (err)
 		status = err == -ENOSPC || err == -EDQUOT ? 507 : 500;
-	if (!status && srv->s.verdict) {
-		int v = srv->s.verdict(r, pd->tmp.fd, pd->received, srv->s.verdict_user);
-		if (v)
-			status = v >= 400 && v <= 599 ? v : 500;
-	}
+	int refused = 0;
+	if (!status && srv->s.verdict)
+		refused = status = ask_hook(r, 1, pd->tmp.fd, pd->received);
 	int replaced = 0;
 	if (!status) {
 		/* "If-None-Match: *" means create only: it must still hold at the moment of the
@@ -433,7 +438,10 @@ void ymk__static_finish_upload(struct ymk__conn *c, struct ymk_request *r)
 	}
 	if (status) {
 		ymk__fs_tmp_discard(pd->dir_fd, &pd->tmp);
-		ymk__respond_error(c, status, 0, NULL);
+		if (refused)
+			refuse(r, status);
+		else
+			ymk__respond_error(c, status, 0, NULL);
 		return;
 	}
 	ymk__respond_created(r, replaced);
@@ -495,6 +503,48 @@ static void respond_405(struct ymk_request *r)
 	ymk__respond_error(r->conn, 405, 0, extra);
 }
 
+/* Calls the policy or the verdict (call_verdict: with fd and size) with answers recorded as its
+ * refusal. Returns 0 (allowed) or the refusal's status: the answer it gave, else its return
+ * value (500 outside 400..599). An answer counts as a refusal whatever the hook returned. */
+static int ask_hook(struct ymk_request *r, int call_verdict, int fd, uint64_t size)
+{
+	const ymk_server *srv = r->conn->srv;
+	r->in_hook = 1;
+	int st = call_verdict ? srv->s.verdict(r, fd, size, srv->s.verdict_user)
+			      : srv->s.policy(r, srv->s.policy_user);
+	r->in_hook = 0;
+	if (r->refusal_status)
+		return r->refusal_status;
+	return st == 0 ? 0 : st >= 400 && st <= 599 ? st : 500;
+}
+
+/* Sends the refusal of the policy or the verdict: its status with the headers it added, and the
+ * body it gave with ymk_respond_buffer() or else the library's page; a 405 also says what is
+ * allowed (RFC 9110 15.5.6). */
+static void refuse(struct ymk_request *r, int status)
+{
+	struct ymk__conn *c = r->conn;
+	if (status == 405) {
+		char allow[64];
+		allow_path(r, c->srv->root_fd >= 0 && path_is_dir(r), allow);
+		if (ymk__request_add_header(r, "Allow", allow) != 0) {
+			status = 503;
+			ymk__free(r->refusal);
+			r->refusal = NULL;
+			r->refusal_status = 0;
+		}
+	}
+	if (r->refusal_status) {
+		const char *type = r->refusal;
+		(void)ymk__respond_memory(r, status, type, type + strlen(type) + 1, r->refusal_len, NULL);
+		ymk__free(r->refusal);
+		r->refusal = NULL;
+		r->refusal_status = 0;
+		return;
+	}
+	ymk__respond_error(c, status, 0, r->extra);
+}
+
 void ymk__static_serve(struct ymk_request *r)
 {
 	struct ymk__conn *c = r->conn;
@@ -516,13 +566,9 @@ void ymk__static_serve(struct ymk_request *r)
 		return;
 	}
 	if (srv->s.policy) {
-		int st = srv->s.policy(r, srv->s.policy_user);
-		if (st == 405) {
-			respond_405(r); /* RFC 9110 15.5.6: a 405 always says what is allowed */
-			return;
-		}
+		int st = ask_hook(r, 0, -1, 0);
 		if (st) {
-			ymk__respond_error(c, st >= 400 && st <= 599 ? st : 500, 0, NULL);
+			refuse(r, st);
 			return;
 		}
 	}
