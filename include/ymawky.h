@@ -52,6 +52,8 @@ enum ymk_error {
 	YMK_ENOROOT = -10005,  /* no document root was set and no handler either */
 	YMK_ENOTDIR = -10006,  /* the document root is not a directory */
 	YMK_ERESPONDED = -10007, /* the request was already answered */
+	YMK_ENOCREDENTIALS = -10008, /* no credentials of the asked-for scheme (ymk_auth_*) */
+	YMK_EBADCREDENTIALS = -10009, /* credentials of that scheme, but malformed (ymk_auth_*) */
 };
 
 /* A short English description of any code this library returns (ymk_error values and -errno).
@@ -500,6 +502,37 @@ YMK_EXPORT int ymk_respond_fd(ymk_request *req, int fd, const char *content_type
  * "; charset=utf-8". Never NULL. */
 YMK_EXPORT const char *ymk_mime_lookup(const char *path);
 
+/* ---------------------------------------------------------------------------------------------
+ * Authentication helpers, for a policy or handler (pure functions: no I/O, no allocation; any
+ * thread). They parse and compare; deciding, and answering 401 with a WWW-Authenticate challenge
+ * (see ymk_policy_fn), stays with the caller.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Basic credentials (RFC 7617) from an Authorization value, as ymk_request_header(req,
+ * "Authorization") gives it (NULL is fine): "Basic" (any case), spaces, then canonical padded
+ * base64 of user-id ":" password. Decodes into buf[0..cap) as "user\0password\0" and points *user
+ * and *password there (cap must be at least the decoded length + 1; 3 * n / 4 + 1 bytes for n
+ * characters of base64 are always enough). The user-id ends at the first colon; the password may
+ * hold colons; both may be empty and are not checked for any encoding. Returns 0;
+ * YMK_ENOCREDENTIALS when the value is NULL, empty or of another scheme; YMK_EBADCREDENTIALS when it is Basic but malformed (no token,
+ * anything after it, non-canonical base64, no colon, a control byte such as NUL in either part),
+ * or too long for buf; YMK_EINVAL when buf, user or password is NULL. On failure *user and
+ * *password are NULL and buf holds nothing useful. */
+YMK_EXPORT int ymk_auth_basic(const char *authorization, char *buf, size_t cap, const char **user,
+			      const char **password);
+
+/* A Bearer token (RFC 6750 section 2.1) from an Authorization value (NULL is fine): "Bearer" (any
+ * case), spaces, then a token68 (letters, digits, "-._~+/", then any '=') and nothing after it.
+ * *token points into authorization (it runs to its end) and *len, when len is not NULL, is its
+ * length. Returns 0, YMK_ENOCREDENTIALS, YMK_EBADCREDENTIALS (as for ymk_auth_basic()) or
+ * YMK_EINVAL when token is NULL; on failure *token is NULL. */
+YMK_EXPORT int ymk_auth_bearer(const char *authorization, const char **token, size_t *len);
+
+/* 1 when a[0..alen) and b[0..blen) hold the same bytes, else 0, in a time that depends on the two
+ * lengths only, never on the bytes, so a client cannot find a secret byte by byte by timing the
+ * answers. It does leak the lengths: to hide the secret's length too, compare fixed-length values
+ * (digests of both sides, or a fixed-size token). A NULL pointer with a length above 0 gives 0. */
+YMK_EXPORT int ymk_secret_equal(const void *a, size_t alen, const void *b, size_t blen);
 
 #ifdef __cplusplus
 }

@@ -75,7 +75,51 @@ for model in event fork; do
 	expect 204 "$model: delete" -X DELETE "$url/uploads/real.png"
 	expect 404 "$model: deleted" "$url/uploads/real.png"
 	stop
+
+	# The same with --token-file: PUT and DELETE need the Bearer token, refusals say why.
+	printf 'tok-123.abc~\n' >"$tmp/token"
+	start "$build/examples/upload-policy" --root "$root" --model "$model" --token-file "$tmp/token"
+	h=$tmp/up-head
+	want_challenge() { # want_challenge LABEL VALUE: the last answer's WWW-Authenticate
+		grep -qix "WWW-Authenticate: $2"$'\r' "$h" || fail "$1: challenge: $(grep -i '^WWW-Auth' "$h")"
+	}
+	[ "$(curl -s -D "$h" -o "$tmp/up-body" -w '%{http_code}' -T "$tmp/notes.txt" "$url/uploads/t.txt")" = 401 ] ||
+		fail "$model: PUT without a token: $(head -1 "$h")"
+	want_challenge "$model: PUT without a token" 'Bearer realm="uploads"'
+	grep -qi '^Content-Type: application/json' "$h" || fail "$model: 401 type"
+	[ "$(cat "$tmp/up-body")" = '{"error":"a token is required"}' ] || fail "$model: 401 body: $(cat "$tmp/up-body")"
+	[ ! -e "$root/uploads/t.txt" ] || fail "$model: upload without a token was stored"
+	ok
+	[ "$(status -D "$h" -H 'Authorization: Bearer tok-123.abd~' -T "$tmp/notes.txt" "$url/uploads/t.txt")" = 401 ] ||
+		fail "$model: wrong token"
+	want_challenge "$model: wrong token" 'Bearer realm="uploads", error="invalid_token"'
+	[ "$(status -D "$h" -H 'Authorization: Bearer tok-123.abc' -T "$tmp/notes.txt" "$url/uploads/t.txt")" = 401 ] ||
+		fail "$model: token prefix"
+	[ "$(status -D "$h" -H 'Authorization: Bearer tok 123' -T "$tmp/notes.txt" "$url/uploads/t.txt")" = 400 ] ||
+		fail "$model: malformed Authorization"
+	want_challenge "$model: malformed Authorization" 'Bearer realm="uploads", error="invalid_request"'
+	[ "$(status -D "$h" -u 'user:tok-123.abc~' -T "$tmp/notes.txt" "$url/uploads/t.txt")" = 401 ] ||
+		fail "$model: Basic instead of Bearer"
+	want_challenge "$model: Basic instead of Bearer" 'Bearer realm="uploads"'
+	[ ! -e "$root/uploads/t.txt" ] || fail "$model: refused upload was stored"
+	ok
+	[ "$(status -D "$h" -X OPTIONS "$url/uploads/t.txt")" = 204 ] || fail "$model: OPTIONS"
+	grep -qx $'Allow: GET, HEAD, OPTIONS, PUT, DELETE\r' "$h" || fail "$model: OPTIONS Allow: $(grep -i '^Allow' "$h")"
+	grep -qi '^WWW-Authenticate' "$h" && fail "$model: OPTIONS with a challenge"
+	ok
+	expect 201 "$model: PUT with the token" -H 'Authorization: Bearer tok-123.abc~' -T "$tmp/notes.txt" "$url/uploads/t.txt"
+	expect 201 "$model: curl --oauth2-bearer" --oauth2-bearer 'tok-123.abc~' -T "$tmp/notes.txt" "$url/uploads/t2.txt"
+	expect 200 "$model: GET needs no token" "$url/uploads/t.txt"
+	expect 401 "$model: DELETE without a token" -X DELETE "$url/uploads/t.txt"
+	expect 204 "$model: DELETE with the token" -H 'Authorization: bearer   tok-123.abc~' -X DELETE "$url/uploads/t.txt"
+	expect 403 "$model: the token does not open other paths" -H 'Authorization: Bearer tok-123.abc~' -T "$tmp/notes.txt" "$url/elsewhere.txt"
+	stop
 done
+printf 'not a token\n' >"$tmp/badtoken"
+timeout 10 "$build/examples/upload-policy" --root "$tmp" --listen 127.0.0.1:0 --token-file "$tmp/badtoken" 2>"$tmp/bt.err" &&
+	fail "upload-policy: a malformed token file was accepted"
+grep -q 'must be a token' "$tmp/bt.err" || fail "upload-policy: token file error: $(cat "$tmp/bt.err")"
+ok
 # event-loop: HTTP served from the program's own poll() loop, which also reads stdin.
 mkdir -p "$tmp/www" && echo "loop" >"$tmp/www/index.html"
 mkfifo "$tmp/in"
