@@ -149,7 +149,8 @@ static int load_token(const char *file)
 	snprintf(header, sizeof header, "Bearer %s", line);
 	const char *tok;
 	if (!ok || ymk_auth_bearer(header, &tok, NULL) != 0) {
-		fprintf(stderr, "upload-policy: %s: the first line must be a token (letters, digits, -._~+/)\n", file);
+		fprintf(stderr, "upload-policy: %s: the first line must be a token (letters, digits, -._~+/)\n",
+			file);
 		return -1;
 	}
 	sha256(line, n, token_digest);

@@ -514,10 +514,10 @@ YMK_EXPORT const char *ymk_mime_lookup(const char *path);
  * and *password there (cap must be at least the decoded length + 1; 3 * n / 4 + 1 bytes for n
  * characters of base64 are always enough). The user-id ends at the first colon; the password may
  * hold colons; both may be empty and are not checked for any encoding. Returns 0;
- * YMK_ENOCREDENTIALS when the value is NULL, empty or of another scheme; YMK_EBADCREDENTIALS when it is Basic but malformed (no token,
- * anything after it, non-canonical base64, no colon, a control byte such as NUL in either part),
- * or too long for buf; YMK_EINVAL when buf, user or password is NULL. On failure *user and
- * *password are NULL and buf holds nothing useful. */
+ * YMK_ENOCREDENTIALS when the value is NULL, empty or of another scheme; YMK_EBADCREDENTIALS when
+ * it is Basic but malformed (no token, anything after it, non-canonical base64, no colon, a
+ * control byte such as NUL in either part), or too long for buf; YMK_EINVAL when buf, user or
+ * password is NULL. On failure *user and *password are NULL and buf holds nothing useful. */
 YMK_EXPORT int ymk_auth_basic(const char *authorization, char *buf, size_t cap, const char **user,
 			      const char **password);
 

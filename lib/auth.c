@@ -74,7 +74,8 @@ static int is_ctl(unsigned char ch)
 	return ch < 0x20 || ch == 0x7f;
 }
 
-int ymk__auth_basic(const char *v, size_t n, char *buf, size_t cap, size_t *user_len, size_t *pass_len)
+int ymk__auth_basic(const char *v, size_t n, char *buf, size_t cap, size_t *user_len,
+		    size_t *pass_len)
 {
 	size_t off, len;
 	int rc = credentials(v, n, "Basic", &off, &len);

@@ -12,7 +12,8 @@
  * scheme); YMK_EBADCREDENTIALS when they are malformed: no token, bytes after it, base64 that is
  * not canonical, no colon, a control byte (NUL included) in either part, or more bytes than
  * buf holds (cap must be at least the decoded length + 1). */
-int ymk__auth_basic(const char *v, size_t n, char *buf, size_t cap, size_t *user_len, size_t *pass_len);
+int ymk__auth_basic(const char *v, size_t n, char *buf, size_t cap, size_t *user_len,
+		    size_t *pass_len);
 
 /* "Bearer" 1*SP b64token (RFC 6750 2.1), to the end of v. Gives the token's offset and length.
  * Returns 0, YMK_ENOCREDENTIALS or YMK_EBADCREDENTIALS as above. */

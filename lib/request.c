@@ -111,7 +111,8 @@ int ymk_response_header(ymk_request *req, const char *name, const char *value)
 
 /* A policy's or verdict's answer: kept as its refusal, sent by static.c after the hook returns
  * (with an Allow header for a 405, which only the library can compute). */
-static int record_refusal(ymk_request *req, int status, const char *type, const void *body, size_t len)
+static int record_refusal(ymk_request *req, int status, const char *type, const void *body,
+			  size_t len)
 {
 	size_t tlen = strlen(type);
 	char *p = ymk__malloc(tlen + 1 + len + 1);
