@@ -1,6 +1,10 @@
 /* upload-policy: serves a directory and accepts uploads under /uploads/ only, under rules a device
  * or a small site would want, written as a libymawky path policy and upload verdict:
  *
+ *   - with --token-file, PUT and DELETE need "Authorization: Bearer TOKEN" (the file's first
+ *     line): 401 with a WWW-Authenticate challenge and a JSON reason otherwise, 400 for a
+ *     malformed Authorization; the token is compared through its SHA-256 in constant time, so
+ *     neither its bytes nor its length show in the answer's timing;
  *   - PUT and DELETE only below /uploads/ (403 elsewhere); reads are allowed everywhere;
  *   - only .txt, .json, .png and .jpg names (415 otherwise), at most 4 MiB (413 past it, before a
  *     byte is stored);
@@ -8,11 +12,12 @@
  *     their magic bytes, JSON with '{' or '[', and when the client sends X-Content-SHA256 the
  *     file's SHA-256 must match it (422 otherwise, and the old file stays as it was).
  *
- * usage: upload-policy [--root DIR] [--listen ADDR:PORT] [--model event|fork]
+ * usage: upload-policy [--root DIR] [--listen ADDR:PORT] [--model event|fork] [--token-file FILE]
  * It prints "upload-policy: listening on port N" on stderr once it is ready. */
 #include <ymawky.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -93,7 +98,7 @@ static void sha256_update(struct sha256 *s, const uint8_t *p, size_t n)
 	}
 }
 
-static void sha256_hex(struct sha256 *s, char out[65])
+static void sha256_final(struct sha256 *s, uint8_t out[32])
 {
 	uint64_t bits = s->total * 8;
 	uint8_t pad = 0x80, zero = 0, len[8];
@@ -103,8 +108,97 @@ static void sha256_hex(struct sha256 *s, char out[65])
 	for (int i = 0; i < 8; i++)
 		len[i] = (uint8_t)(bits >> (56 - 8 * i));
 	sha256_update(s, len, 8);
-	for (int i = 0; i < 8; i++)
-		snprintf(out + 8 * i, 9, "%08x", s->h[i]);
+	for (int i = 0; i < 32; i++)
+		out[i] = (uint8_t)(s->h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+static void sha256_hex(struct sha256 *s, char out[65])
+{
+	uint8_t d[32];
+	sha256_final(s, d);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void sha256(const void *p, size_t n, uint8_t out[32])
+{
+	struct sha256 s;
+	sha256_init(&s);
+	sha256_update(&s, p, n);
+	sha256_final(&s, out);
+}
+
+/* ---- the token ---------------------------------------------------------------------------- */
+
+static int token_required;
+static uint8_t token_digest[32]; /* SHA-256 of the token: the secret itself is not kept */
+
+/* Reads the token from the first line of a file (a file, not the command line, where any local
+ * user could read it in the process list). It must be a Bearer token68: letters, digits and
+ * "-._~+/", then any '='. */
+static int load_token(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	if (!f) {
+		fprintf(stderr, "upload-policy: %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	char line[512];
+	int ok = fgets(line, sizeof line, f) != NULL;
+	fclose(f);
+	size_t n = ok ? strcspn(line, "\r\n") : 0;
+	line[n] = '\0';
+	char header[sizeof line + 8];
+	snprintf(header, sizeof header, "Bearer %s", line);
+	const char *tok;
+	if (!ok || ymk_auth_bearer(header, &tok, NULL) != 0) {
+		fprintf(stderr,
+			"upload-policy: %s: the first line must be a token (letters, digits, -._~+/)\n",
+			file);
+		return -1;
+	}
+	sha256(line, n, token_digest);
+	memset(line, 0, sizeof line);
+	memset(header, 0, sizeof header);
+	token_required = 1;
+	return 0;
+}
+
+/* Refuses a write without the right token: 401 with the RFC 6750 challenge (and error= when a
+ * token was sent but is wrong), 400 for a malformed Authorization; a JSON reason in the body. */
+static int refuse_token(ymk_request *req, int rc)
+{
+	const char *challenge = "Bearer realm=\"uploads\"", *reason = "a token is required";
+	int status = 401;
+	if (rc == YMK_EBADCREDENTIALS) {
+		challenge = "Bearer realm=\"uploads\", error=\"invalid_request\"";
+		reason = "malformed Authorization header";
+		status = 400;
+	} else if (rc == 0) {
+		challenge = "Bearer realm=\"uploads\", error=\"invalid_token\"";
+		reason = "wrong token";
+	}
+	char body[96];
+	int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}\n", reason);
+	ymk_response_header(req, "WWW-Authenticate", challenge);
+	ymk_response_header(req, "Cache-Control", "no-store");
+	ymk_respond_buffer(req, status, "application/json", body, (size_t)n);
+	return status; /* the library's page for it, should that copy have failed */
+}
+
+/* 0 when the request carries the token, else the refusal. */
+static int check_token(ymk_request *req)
+{
+	const char *tok;
+	size_t len;
+	int rc = ymk_auth_bearer(ymk_request_header(req, "Authorization"), &tok, &len);
+	if (rc == 0) {
+		uint8_t got[32];
+		sha256(tok, len, got); /* equal lengths: the comparison leaks nothing about the token */
+		if (ymk_secret_equal(got, sizeof got, token_digest, sizeof token_digest))
+			return 0;
+	}
+	return refuse_token(req, rc);
 }
 
 /* ---- the policy --------------------------------------------------------------------------- */
@@ -121,6 +215,15 @@ static int policy(ymk_request *req, void *user)
 	const char *m = ymk_request_method(req), *path = ymk_request_path(req);
 	if (!strcmp(m, "GET") || !strcmp(m, "HEAD"))
 		return 0;
+	/* A probe (building an OPTIONS answer) carries no credentials to check: PUT and DELETE are
+	 * listed where the path rules allow them, and a request for them will be asked for the
+	 * token. Credentials come first otherwise, so that a client without them learns nothing
+	 * about the paths. */
+	if (token_required && !ymk_request_is_probe(req)) {
+		int st = check_token(req);
+		if (st)
+			return st;
+	}
 	if (strncmp(path, "/uploads/", 9) != 0)
 		return 403;
 	if (!strcmp(m, "DELETE"))
@@ -180,7 +283,7 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-	const char *root = "www", *listen = "127.0.0.1:8080";
+	const char *root = "www", *listen = "127.0.0.1:8080", *token_file = NULL;
 	int model = YMK_MODEL_EVENT;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--root"))
@@ -189,12 +292,17 @@ int main(int argc, char **argv)
 			listen = argv[i + 1];
 		else if (!strcmp(argv[i], "--model"))
 			model = !strcmp(argv[i + 1], "fork") ? YMK_MODEL_FORK : YMK_MODEL_EVENT;
+		else if (!strcmp(argv[i], "--token-file"))
+			token_file = argv[i + 1];
 		else {
 			fprintf(stderr,
-				"usage: upload-policy [--root DIR] [--listen ADDR:PORT] [--model event|fork]\n");
+				"usage: upload-policy [--root DIR] [--listen ADDR:PORT] [--model event|fork] "
+				"[--token-file FILE]\n");
 			return 2;
 		}
 	}
+	if (token_file && load_token(token_file) < 0)
+		return 1;
 	ymk_config *cfg;
 	int err = ymk_config_new(&cfg);
 	if (!err)

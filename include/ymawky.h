@@ -45,13 +45,15 @@ YMK_EXPORT const char *ymk_version(void);
  * ------------------------------------------------------------------------------------------- */
 enum ymk_error {
 	YMK_OK = 0,
-	YMK_EINVAL = -10001,     /* an argument is NULL or out of its documented range */
-	YMK_ENOMEM = -10002,     /* an allocation failed */
-	YMK_ESTATE = -10003,     /* the call is not allowed in the object's current state */
-	YMK_EADDRESS = -10004,   /* a listen address could not be parsed */
-	YMK_ENOROOT = -10005,    /* no document root was set and no handler either */
-	YMK_ENOTDIR = -10006,    /* the document root is not a directory */
-	YMK_ERESPONDED = -10007, /* the request was already answered */
+	YMK_EINVAL = -10001,          /* an argument is NULL or out of its documented range */
+	YMK_ENOMEM = -10002,          /* an allocation failed */
+	YMK_ESTATE = -10003,          /* the call is not allowed in the object's current state */
+	YMK_EADDRESS = -10004,        /* a listen address could not be parsed */
+	YMK_ENOROOT = -10005,         /* no document root was set and no handler either */
+	YMK_ENOTDIR = -10006,         /* the document root is not a directory */
+	YMK_ERESPONDED = -10007,      /* the request was already answered */
+	YMK_ENOCREDENTIALS = -10008,  /* no credentials of the asked-for scheme (ymk_auth_*) */
+	YMK_EBADCREDENTIALS = -10009, /* credentials of that scheme, but malformed (ymk_auth_*) */
 };
 
 /* A short English description of any code this library returns (ymk_error values and -errno).
@@ -158,18 +160,25 @@ typedef int ymk_handler_fn(ymk_request *req, void *user);
 /* A path policy, asked by the static-file handler for every request it would serve (GET, HEAD,
  * PUT, DELETE) after the path was decoded and validated and before any body byte is read.
  * It sees the method, the path, the headers, the peer and ymk_request_content_length().
- * Return 0 to allow, or a status 400..599 (403, 405, 413, 415, 507...) to refuse; the client
+ * Return 0 to allow, or a status 400..599 (401, 403, 405, 413, 415, 507...) to refuse; the client
  * then gets that status and no body byte is stored. For PUT it may call
  * ymk_request_set_body_limit() (only lowers the limit) and ymk_request_set_file_mode().
+ * A refusal can say why: headers added with ymk_response_header() (WWW-Authenticate, which a 401
+ * must carry, CORS headers, Retry-After...) go on it, and ymk_respond_buffer(req, 400..599, type,
+ * body, len) gives it its own body instead of the library's page (that answer is then the
+ * refusal, whatever the policy returns). A 405 always gets the Allow header from the library.
+ * Headers added by a policy that allows go on the static handler's success answers only.
  * For OPTIONS it is asked once per enabled method with ymk_request_is_probe() true, to build the
- * Allow header: a method it refuses is left out.
- * Runs where the handler runs (fork model: in the child). */
+ * Allow header: a method it refuses is left out; headers and answers given in a probe are
+ * ignored. Runs where the handler runs (fork model: in the child). */
 typedef int ymk_policy_fn(ymk_request *req, void *user);
 
 /* An upload verdict: the last look at a finished upload before it replaces anything. fd is the
  * complete, flushed temporary file (read it with pread(); do not close it), size its length.
  * Return 0 to let it replace the target, or a status 400..599 to reject it: the temporary file is
- * discarded and the old file stays byte for byte as it was. Runs where the handler runs. */
+ * discarded and the old file stays byte for byte as it was. Like a policy, it can add headers to
+ * its refusal and give it a body with ymk_respond_buffer() (a JSON error, say); headers added by a
+ * verdict that accepts go on the 201 or 204. Runs where the handler runs. */
 typedef int ymk_verdict_fn(ymk_request *req, int fd, uint64_t size, void *user);
 
 /* A MIME hook: given the request's decoded path (as ymk_request_path() gives it), return a media
@@ -476,30 +485,71 @@ YMK_EXPORT int ymk_request_set_file_mode(ymk_request *req, unsigned mode);
 YMK_EXPORT const void *ymk_request_body(const ymk_request *req, size_t *len);
 
 /* ---------------------------------------------------------------------------------------------
- * Answering, inside a handler (at most one ymk_respond_* per request)
+ * Answering, inside a handler, and refusing, inside a policy or verdict (at most one ymk_respond_*
+ * per request)
  * ------------------------------------------------------------------------------------------- */
 
-/* Adds a response header to the answer about to be given. Name must be a token, value must hold
- * no CR, LF or NUL; the library's own headers (Content-Length, Content-Range, Date, Connection,
- * Transfer-Encoding) are refused. Returns 0, YMK_EINVAL, YMK_ENOMEM, or YMK_ERESPONDED. */
+/* Adds a response header to the answer about to be given: a handler's own answer, the static
+ * handler's success answer after YMK_PASS or an allowing policy, or the refusal of a policy or
+ * verdict. Library-generated errors (a missing file, a limit, a failed precondition...) never
+ * carry it. Name must be a token, value must hold no CR, LF or NUL. Refused, because the library
+ * writes them itself: Content-Length, Content-Range, Content-Type (the answer's argument), Date,
+ * Connection, Keep-Alive, Transfer-Encoding, Trailer, Upgrade; inside a policy or verdict also
+ * Allow. In a probe (ymk_request_is_probe()) it does nothing and returns 0.
+ * Returns 0, YMK_EINVAL, YMK_ENOMEM, or YMK_ERESPONDED. */
 YMK_EXPORT int ymk_response_header(ymk_request *req, const char *name, const char *value);
 
 /* Answers with status (200..599, not 1xx, 204 and 304 carry no body) and a copy of body[0..len).
  * content_type may be NULL ("application/octet-stream"). HEAD gets the same headers and no body;
- * a 200 answer to GET still honours Range. Returns 0, YMK_EINVAL, YMK_ENOMEM or YMK_ERESPONDED. */
+ * a 200 answer to GET still honours Range. Inside a policy or verdict it gives the refusal's body:
+ * status must be 400..599, and the answer is sent once the hook returned (in a probe it does
+ * nothing and returns 0). Returns 0, YMK_EINVAL, YMK_ENOMEM or YMK_ERESPONDED. */
 YMK_EXPORT int ymk_respond_buffer(ymk_request *req, int status, const char *content_type, const void *body,
 				  size_t len);
 
 /* Answers 200 with the regular file open at fd, which the library takes over in every case (it is
  * closed after sending, or at once on failure). content_type may be NULL (the MIME hook, then the
  * table, applied to the request path). Last-Modified, ETag, HEAD and Range are applied as for
- * static files. Returns 0, YMK_EINVAL (not a regular file), -errno (fstat failed), YMK_ERESPONDED,
- * or YMK_ENOMEM (the answer could not be built: the connection closes unanswered). */
+ * static files. Not in a policy or verdict (YMK_EINVAL). Returns 0, YMK_EINVAL (not a regular
+ * file), -errno (fstat failed), YMK_ERESPONDED, or YMK_ENOMEM (the answer could not be built: the
+ * connection closes unanswered). */
 YMK_EXPORT int ymk_respond_fd(ymk_request *req, int fd, const char *content_type);
 
 /* The built-in media type for a path's extension, or "application/octet-stream". Text types carry
  * "; charset=utf-8". Never NULL. */
 YMK_EXPORT const char *ymk_mime_lookup(const char *path);
+
+/* ---------------------------------------------------------------------------------------------
+ * Authentication helpers, for a policy or handler (pure functions: no I/O, no allocation; any
+ * thread). They parse and compare; deciding, and answering 401 with a WWW-Authenticate challenge
+ * (see ymk_policy_fn), stays with the caller.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Basic credentials (RFC 7617) from an Authorization value, as ymk_request_header(req,
+ * "Authorization") gives it (NULL is fine): "Basic" (any case), spaces, then canonical padded
+ * base64 of user-id ":" password. Decodes into buf[0..cap) as "user\0password\0" and points *user
+ * and *password there (cap must be at least the decoded length + 1; 3 * n / 4 + 1 bytes for n
+ * characters of base64 are always enough). The user-id ends at the first colon; the password may
+ * hold colons; both may be empty and are not checked for any encoding. Returns 0;
+ * YMK_ENOCREDENTIALS when the value is NULL, empty or of another scheme; YMK_EBADCREDENTIALS when
+ * it is Basic but malformed (no token, anything after it, non-canonical base64, no colon, a
+ * control byte such as NUL in either part), or too long for buf; YMK_EINVAL when buf, user or
+ * password is NULL. On failure *user and *password are NULL and buf holds nothing useful. */
+YMK_EXPORT int ymk_auth_basic(const char *authorization, char *buf, size_t cap, const char **user,
+			      const char **password);
+
+/* A Bearer token (RFC 6750 section 2.1) from an Authorization value (NULL is fine): "Bearer" (any
+ * case), spaces, then a token68 (letters, digits, "-._~+/", then any '=') and nothing after it.
+ * *token points into authorization (it runs to its end) and *len, when len is not NULL, is its
+ * length. Returns 0, YMK_ENOCREDENTIALS, YMK_EBADCREDENTIALS (as for ymk_auth_basic()) or
+ * YMK_EINVAL when token is NULL; on failure *token is NULL. */
+YMK_EXPORT int ymk_auth_bearer(const char *authorization, const char **token, size_t *len);
+
+/* 1 when a[0..alen) and b[0..blen) hold the same bytes, else 0, in a time that depends on the two
+ * lengths only, never on the bytes, so a client cannot find a secret byte by byte by timing the
+ * answers. It does leak the lengths: to hide the secret's length too, compare fixed-length values
+ * (digests of both sides, or a fixed-size token). A NULL pointer with a length above 0 gives 0. */
+YMK_EXPORT int ymk_secret_equal(const void *a, size_t alen, const void *b, size_t blen);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,8 @@ const char *ymk_strerror(int err)
 	case YMK_ENOROOT: return "no document root and no handler configured";
 	case YMK_ENOTDIR: return "document root is not a directory";
 	case YMK_ERESPONDED: return "request already answered";
+	case YMK_ENOCREDENTIALS: return "no credentials of this scheme";
+	case YMK_EBADCREDENTIALS: return "malformed credentials";
 	}
 	if (err < 0 && err > -4096) {
 		/* strerror() is not thread-safe in every libc; the names we hand out are static. */

@@ -14,7 +14,7 @@ static void handler_body_done(struct ymk_request *r)
 	r->body_len = r->body_sink.mem_len;
 	int rc = srv->s.handler(r, srv->s.handler_user);
 	if (!r->responded)
-		ymk__request_error(r, rc >= 400 && rc <= 599 ? rc : 500, 0, NULL);
+		ymk__request_error(r, rc >= 400 && rc <= 599 ? rc : 500, 0, r->extra);
 }
 
 static int embedder_link(struct ymk_request *r)
@@ -35,7 +35,9 @@ static int embedder_link(struct ymk_request *r)
 		r->body_limit = max_body;
 		return YMK__LINK_PASS;
 	}
-	ymk__request_error(r, rc >= 400 && rc <= 599 ? rc : 500, 0, NULL);
+	/* A bare status: the library's page, with the headers the handler added (a 401's
+	 * WWW-Authenticate, a CORS header). */
+	ymk__request_error(r, rc >= 400 && rc <= 599 ? rc : 500, 0, r->extra);
 	return YMK__LINK_ANSWERED;
 }
 

@@ -52,6 +52,8 @@ void ymk__request_put(struct ymk_request *r)
 	ymk__body_free(&r->body_sink);
 	ymk__free(r->extra);
 	r->extra = NULL;
+	ymk__free(r->refusal);
+	r->refusal = NULL;
 	ymk__pool_put(&r->srv->pool_req, r);
 }
 
@@ -208,15 +210,35 @@ static int header_value_ok(const char *v)
 	return strpbrk(v, "\r\n") == NULL;
 }
 
+int ymk__request_add_header(struct ymk_request *r, const char *name, const char *value)
+{
+	size_t nlen = strlen(name), vlen = strlen(value);
+	size_t add = nlen + 2 + vlen + 2;
+	char *p = ymk__realloc(r->extra, r->extra_len + add + 1);
+	if (!p)
+		return YMK_ENOMEM;
+	r->extra = p;
+	p += r->extra_len;
+	memcpy(p, name, nlen);
+	memcpy(p + nlen, ": ", 2);
+	memcpy(p + nlen + 2, value, vlen);
+	memcpy(p + nlen + 2 + vlen, "\r\n", 3);
+	r->extra_len += add;
+	return 0;
+}
+
 int ymk_response_header(ymk_request *req, const char *name, const char *value)
 {
-	static const char *const reserved[] = {"Content-Length", "Content-Range", "Date", "Connection",
-					       "Transfer-Encoding"};
+	/* Framing and connection management are the library's; the type is the answer's argument.
+	 * In a policy or verdict, Allow too: every 405 gets it from the probes. */
+	static const char *const reserved[] = {
+		"Content-Length", "Content-Range",     "Content-Type", "Date",   "Connection",
+		"Keep-Alive",     "Transfer-Encoding", "Trailer",      "Upgrade"};
 	if (!req || !name || !value || !*name)
 		return YMK_EINVAL;
 	if (req->responded)
 		return YMK_ERESPONDED;
-	size_t nlen = strlen(name), vlen = strlen(value);
+	size_t nlen = strlen(name);
 	for (size_t i = 0; i < nlen; i++)
 		if (!is_tchar((unsigned char)name[i]))
 			return YMK_EINVAL;
@@ -225,18 +247,29 @@ int ymk_response_header(ymk_request *req, const char *name, const char *value)
 	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
 		if (ymk__ascii_ieq(name, nlen, reserved[i]))
 			return YMK_EINVAL;
+	if (req->in_hook && ymk__ascii_ieq(name, nlen, "Allow"))
+		return YMK_EINVAL;
+	if (req->probe)
+		return 0; /* a probe builds an Allow header, not an answer: nothing is kept */
+	return ymk__request_add_header(req, name, value);
+}
 
-	size_t add = nlen + 2 + vlen + 2;
-	char *p = ymk__realloc(req->extra, req->extra_len + add);
+/* A policy's or verdict's answer: kept as its refusal, sent by static.c after the hook returns
+ * (with an Allow header for a 405, which only the library can compute). */
+static int record_refusal(ymk_request *req, int status, const char *type, const void *body, size_t len)
+{
+	size_t tlen = strlen(type);
+	char *p = ymk__malloc(tlen + 1 + len + 1);
 	if (!p)
-		return YMK_ENOMEM;
-	req->extra = p;
-	p += req->extra_len;
-	memcpy(p, name, nlen);
-	memcpy(p + nlen, ": ", 2);
-	memcpy(p + nlen + 2, value, vlen);
-	memcpy(p + nlen + 2 + vlen, "\r\n", 2);
-	req->extra_len += add;
+		return YMK_ENOMEM; /* not answered: the hook's return value then decides */
+	memcpy(p, type, tlen + 1);
+	if (len)
+		memcpy(p + tlen + 1, body, len);
+	p[tlen + 1 + len] = '\0';
+	req->refusal = p;
+	req->refusal_len = len;
+	req->refusal_status = status;
+	req->responded = 1;
 	return 0;
 }
 
@@ -245,12 +278,18 @@ int ymk_respond_buffer(ymk_request *req, int status, const char *content_type, c
 	if (!req || status < 200 || status > 599 || (!body && len) ||
 	    (content_type && !header_value_ok(content_type)))
 		return YMK_EINVAL;
+	if (req->in_hook && status < 400)
+		return YMK_EINVAL; /* a policy or verdict only refuses; answering is a handler's job */
 	if (req->responded)
 		return YMK_ERESPONDED;
+	if (req->probe)
+		return 0;
+	const char *type = content_type ? content_type : "application/octet-stream";
+	if (req->in_hook)
+		return record_refusal(req, status, type, body, len);
 	req->responded = 1;
 	with_extra(req);
-	ymk__resp_memory(&req->resp, status, content_type ? content_type : "application/octet-stream",
-			 body ? body : "", len, NULL);
+	ymk__resp_memory(&req->resp, status, type, body ? body : "", len, NULL);
 	return req->resp.out->oom ? YMK_ENOMEM : 0;
 }
 
@@ -265,6 +304,11 @@ int ymk_respond_fd(ymk_request *req, int fd, const char *content_type)
 		if (fd >= 0)
 			close(fd);
 		return YMK_ERESPONDED;
+	}
+	if (req->in_hook) { /* a refusal's body comes from a buffer */
+		if (fd >= 0)
+			close(fd);
+		return YMK_EINVAL;
 	}
 	struct stat st;
 	if (fd < 0)

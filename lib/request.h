@@ -36,8 +36,17 @@ struct ymk_request {
 	unsigned file_mode;
 	const void *body; /* the body read for a handler's second call */
 	size_t body_len;
-	char *extra; /* response headers added by the handler: "Name: value\r\n" */
+	/* Response headers added by the handler, the policy or the verdict: "Name: value\r\n" lines,
+	 * NUL-terminated (so they can be given to ymk__resp_error() as they are). */
+	char *extra;
 	size_t extra_len;
+	/* Inside a policy or verdict call: an answer given there is recorded as the refusal (its
+	 * status, its content type, NUL, its body, in one allocation owned here) for static.c to
+	 * send once the hook returned. */
+	int in_hook;
+	int refusal_status; /* 0: none recorded */
+	char *refusal;
+	size_t refusal_len;         /* bytes of the body after the type's NUL */
 	struct ymk__body body_sink; /* a body to read before the answer, or none */
 };
 
@@ -55,6 +64,9 @@ int ymk__request_start(struct ymk_request *r, const struct sockaddr *peer, sockl
 
 /* Gives the request back to the pool: its body sink is thrown away, added headers freed. */
 void ymk__request_put(struct ymk_request *r);
+
+/* Appends "name: value\r\n" to r->extra, unchecked (the library's own headers). 0 or YMK_ENOMEM. */
+int ymk__request_add_header(struct ymk_request *r, const char *name, const char *value);
 
 /* Answers through response.c with the handler's added headers (see ymk__resp_memory and
  * ymk__resp_created). */

@@ -17,6 +17,9 @@
 
 #define INDEX_NAME "index.html"
 
+static int ask_hook(struct ymk_request *r, int call_verdict, int fd, uint64_t size);
+static void refuse(struct ymk_request *r, int status);
+
 /* The static handler's methods in the order Allow lists them. */
 static const struct {
 	unsigned flag;
@@ -71,8 +74,12 @@ static void allow_path(struct ymk_request *r, int is_dir, char *out)
 			struct ymk_request probe = *r;
 			probe.method = methods[i].name;
 			probe.probe = 1;
+			probe.in_hook = 1;
+			probe.responded = 0;
 			probe.extra = NULL;
 			probe.extra_len = 0;
+			probe.refusal = NULL;
+			probe.refusal_status = 0;
 			if (srv->s.policy(&probe, srv->s.policy_user) != 0)
 				continue;
 		}
@@ -370,11 +377,9 @@ static void finish_upload(struct ymk_request *r)
 	int err = ymk__fs_tmp_sync(&b->tmp);
 	if (err)
 		status = err == -ENOSPC || err == -EDQUOT ? 507 : 500;
-	if (!status && srv->s.verdict) {
-		int v = srv->s.verdict(r, b->tmp.fd, b->received, srv->s.verdict_user);
-		if (v)
-			status = v >= 400 && v <= 599 ? v : 500;
-	}
+	int refused = 0;
+	if (!status && srv->s.verdict)
+		refused = status = ask_hook(r, 1, b->tmp.fd, b->received);
 	int replaced = 0;
 	if (!status) {
 		/* "If-None-Match: *" means create only: it must still hold at the moment of the
@@ -390,7 +395,10 @@ static void finish_upload(struct ymk_request *r)
 	}
 	if (status) {
 		ymk__fs_tmp_discard(b->dir_fd, &b->tmp);
-		ymk__request_error(r, status, 0, NULL);
+		if (refused)
+			refuse(r, status);
+		else
+			ymk__request_error(r, status, 0, NULL);
 		return;
 	}
 	ymk__request_created(r, replaced);
@@ -451,16 +459,54 @@ static void respond_405(struct ymk_request *r)
 	ymk__request_error(r, 405, 0, extra);
 }
 
+/* Calls the policy or the verdict (call_verdict: with fd and size) with answers recorded as its
+ * refusal. Returns 0 (allowed) or the refusal's status: the answer it gave, else its return
+ * value (500 outside 400..599). An answer counts as a refusal whatever the hook returned. */
+static int ask_hook(struct ymk_request *r, int call_verdict, int fd, uint64_t size)
+{
+	const ymk_server *srv = r->srv;
+	r->in_hook = 1;
+	int st = call_verdict ? srv->s.verdict(r, fd, size, srv->s.verdict_user)
+			      : srv->s.policy(r, srv->s.policy_user);
+	r->in_hook = 0;
+	if (r->refusal_status)
+		return r->refusal_status;
+	return st == 0 ? 0 : st >= 400 && st <= 599 ? st : 500;
+}
+
+/* Sends the refusal of the policy or the verdict: its status with the headers it added, and the
+ * body it gave with ymk_respond_buffer() or else the library's page; a 405 also says what is
+ * allowed (RFC 9110 15.5.6). */
+static void refuse(struct ymk_request *r, int status)
+{
+	if (status == 405) {
+		char allow[64];
+		allow_path(r, r->srv->root_fd >= 0 && path_is_dir(r), allow);
+		if (ymk__request_add_header(r, "Allow", allow) != 0) {
+			status = 503;
+			ymk__free(r->refusal);
+			r->refusal = NULL;
+			r->refusal_status = 0;
+		}
+	}
+	if (r->refusal_status) {
+		const char *type = r->refusal;
+		ymk__request_memory(r, status, type, type + strlen(type) + 1, r->refusal_len);
+		ymk__free(r->refusal);
+		r->refusal = NULL;
+		r->refusal_status = 0;
+		return;
+	}
+	ymk__request_error(r, status, 0, r->extra);
+}
+
 int ymk__static_admit(struct ymk_request *r)
 {
-	ymk_server *srv = r->srv;
-	if (!srv->s.policy)
+	if (!r->srv->s.policy)
 		return 0;
-	int st = srv->s.policy(r, srv->s.policy_user);
-	if (st == 405)
-		respond_405(r); /* RFC 9110 15.5.6: a 405 always says what is allowed */
-	else if (st)
-		ymk__request_error(r, st >= 400 && st <= 599 ? st : 500, 0, NULL);
+	int st = ask_hook(r, 0, -1, 0);
+	if (st)
+		refuse(r, st);
 	return st != 0;
 }
 

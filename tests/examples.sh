@@ -76,6 +76,45 @@ for model in event fork; do
 	expect 204 "$model: delete" -X DELETE "$url/uploads/real.png"
 	expect 404 "$model: deleted" "$url/uploads/real.png"
 	stop
+
+	# The same with --token-file: PUT and DELETE need the Bearer token, refusals say why.
+	printf 'tok-123.abc~\n' >"$tmp/token"
+	start "$build/examples/upload-policy" --root "$root" --model "$model" --token-file "$tmp/token"
+	h=$tmp/up-head
+	want_challenge() { # want_challenge LABEL VALUE: the last answer's WWW-Authenticate
+		grep -qix "WWW-Authenticate: $2"$'\r' "$h" || fail "$1: challenge: $(grep -i '^WWW-Auth' "$h")"
+	}
+	[ "$(curl -s -D "$h" -o "$tmp/up-body" -w '%{http_code}' -T "$tmp/notes.txt" "$url/uploads/t.txt")" = 401 ] ||
+		fail "$model: PUT without a token: $(head -1 "$h")"
+	want_challenge "$model: PUT without a token" 'Bearer realm="uploads"'
+	grep -qi '^Content-Type: application/json' "$h" || fail "$model: 401 type"
+	[ "$(cat "$tmp/up-body")" = '{"error":"a token is required"}' ] || fail "$model: 401 body: $(cat "$tmp/up-body")"
+	[ ! -e "$root/uploads/t.txt" ] || fail "$model: upload without a token was stored"
+	ok
+	[ "$(status -D "$h" -H 'Authorization: Bearer tok-123.abd~' -T "$tmp/notes.txt" "$url/uploads/t.txt")" = 401 ] ||
+		fail "$model: wrong token"
+	want_challenge "$model: wrong token" 'Bearer realm="uploads", error="invalid_token"'
+	[ "$(status -D "$h" -H 'Authorization: Bearer tok-123.abc' -T "$tmp/notes.txt" "$url/uploads/t.txt")" = 401 ] ||
+		fail "$model: token prefix"
+	[ "$(status -D "$h" -H 'Authorization: Bearer tok 123' -T "$tmp/notes.txt" "$url/uploads/t.txt")" = 400 ] ||
+		fail "$model: malformed Authorization"
+	want_challenge "$model: malformed Authorization" 'Bearer realm="uploads", error="invalid_request"'
+	[ "$(status -D "$h" -u 'user:tok-123.abc~' -T "$tmp/notes.txt" "$url/uploads/t.txt")" = 401 ] ||
+		fail "$model: Basic instead of Bearer"
+	want_challenge "$model: Basic instead of Bearer" 'Bearer realm="uploads"'
+	[ ! -e "$root/uploads/t.txt" ] || fail "$model: refused upload was stored"
+	ok
+	[ "$(status -D "$h" -X OPTIONS "$url/uploads/t.txt")" = 204 ] || fail "$model: OPTIONS"
+	grep -qx $'Allow: GET, HEAD, OPTIONS, PUT, DELETE\r' "$h" || fail "$model: OPTIONS Allow: $(grep -i '^Allow' "$h")"
+	grep -qi '^WWW-Authenticate' "$h" && fail "$model: OPTIONS with a challenge"
+	ok
+	expect 201 "$model: PUT with the token" -H 'Authorization: Bearer tok-123.abc~' -T "$tmp/notes.txt" "$url/uploads/t.txt"
+	expect 201 "$model: curl --oauth2-bearer" --oauth2-bearer 'tok-123.abc~' -T "$tmp/notes.txt" "$url/uploads/t2.txt"
+	expect 200 "$model: GET needs no token" "$url/uploads/t.txt"
+	expect 401 "$model: DELETE without a token" -X DELETE "$url/uploads/t.txt"
+	expect 204 "$model: DELETE with the token" -H 'Authorization: bearer   tok-123.abc~' -X DELETE "$url/uploads/t.txt"
+	expect 403 "$model: the token does not open other paths" -H 'Authorization: Bearer tok-123.abc~' -T "$tmp/notes.txt" "$url/elsewhere.txt"
+	stop
 done
 # ymawky-serve's access log: a target with an 8-bit CSI (0x9B), a quote, a backslash and a high
 # byte is written escaped, so it can neither shift the line's fields nor drive a terminal.
@@ -96,6 +135,11 @@ for model in event fork; do
 	stop
 done
 
+printf 'not a token\n' >"$tmp/badtoken"
+timeout 10 "$build/examples/upload-policy" --root "$tmp" --listen 127.0.0.1:0 --token-file "$tmp/badtoken" 2>"$tmp/bt.err" &&
+	fail "upload-policy: a malformed token file was accepted"
+grep -q 'must be a token' "$tmp/bt.err" || fail "upload-policy: token file error: $(cat "$tmp/bt.err")"
+ok
 # event-loop: HTTP served from the program's own poll() loop, which also reads stdin.
 mkdir -p "$tmp/www" && echo "loop" >"$tmp/www/index.html"
 mkfifo "$tmp/in"
@@ -279,25 +323,45 @@ if [ $gz = 1 ]; then
 	ok
 fi
 
-# firmware-ui: the UI from the compiled-in bundle, the JSON API, and firmware uploads checked by
-# the path policy (413, 403) and the upload verdict (magic and CRC-32: 422).
+# firmware-ui: the page rendered from the compiled-in template, the rest of the UI from the bundle,
+# the JSON API, and firmware uploads checked by the path policy (413, 403) and the upload verdict
+# (magic and CRC-32: 422), whose refusals carry a JSON reason.
 www=$src/examples/firmware-ui/www
 data=$tmp/fw-data
 start "$build/examples/firmware-ui" --data "$data"
 h=$tmp/fw-head
 header() { sed -n "s/^$1: *\\(.*\\)\\r\$/\\1/Ip" "$h"; }
 [ "$(curl -s -D "$h" -o "$tmp/fw-index" -w '%{http_code}' "$url/")" = 200 ] || fail "firmware-ui: GET /"
-cmp -s "$tmp/fw-index" "$www/index.html" || fail "firmware-ui: index bytes"
 header Content-Type | grep -q '^text/html' || fail "firmware-ui: index type: $(header Content-Type)"
+header Cache-Control | grep -qx no-cache || fail "firmware-ui: index Cache-Control: $(header Cache-Control)"
 etag=$(header ETag)
 [ -n "$etag" ] || fail "firmware-ui: no ETag"
 ok
+# Rendered without JavaScript: the current settings in the form, no placeholder left, no
+# download link while no image is installed.
+for want in 'name="name" value="ymk-device"' 'name="ntp" value="pool.ntp.org"' \
+	'<input type="checkbox" name="led" value="on">' '<dd id="st-firmware">none</dd>' \
+	'<dd id="st-version">1.0.0</dd>' '<link rel="icon" href="/favicon.svg"'; do
+	grep -qF "$want" "$tmp/fw-index" || fail "firmware-ui: page lacks $want"
+done
+grep -q '{{' "$tmp/fw-index" && fail "firmware-ui: a placeholder was left: $(grep -o '{{[^}]*}}' "$tmp/fw-index")"
+grep -q 'href="/firmware.bin"' "$tmp/fw-index" && fail "firmware-ui: download link without an image"
+ok
+curl -s "$url/index.html" | cmp -s - "$tmp/fw-index" || fail "firmware-ui: /index.html differs from /"
 expect 304 "firmware-ui: If-None-Match" -H "If-None-Match: $etag" "$url/"
+expect 304 "firmware-ui: If-None-Match (weak, in a list)" -H "If-None-Match: \"x\", W/$etag" "$url/"
+[ "$(curl -s -I -o /dev/null -w '%{http_code} %header{content-length}' "$url/")" = "200 $(stat -c %s "$tmp/fw-index")" ] ||
+	fail "firmware-ui: HEAD /"
+ok
+[ "$(curl -s -D "$h" -o "$tmp/fw-icon" -w '%{http_code}' "$url/favicon.svg")" = 200 ] || fail "firmware-ui: favicon"
+header Content-Type | grep -qE '^image/(svg\+xml|x-icon)' || fail "firmware-ui: favicon type: $(header Content-Type)"
+cmp -s "$tmp/fw-icon" "$www/favicon.svg" || fail "firmware-ui: favicon bytes"
+ok
 if [ $gz = 1 ]; then
-	curl -s -D "$h" -o "$tmp/fw-index.gz" -H 'Accept-Encoding: gzip' "$url/"
+	curl -s -D "$h" -o "$tmp/fw-app.gz" -H 'Accept-Encoding: gzip' "$url/app.js"
 	header Content-Encoding | grep -qx gzip || fail "firmware-ui: no Content-Encoding: gzip"
 	header Vary | grep -qi 'accept-encoding' || fail "firmware-ui: gzip answer without Vary"
-	gzip -dc "$tmp/fw-index.gz" | cmp -s - "$www/index.html" || fail "firmware-ui: gzip body"
+	gzip -dc "$tmp/fw-app.gz" | cmp -s - "$www/app.js" || fail "firmware-ui: gzip body"
 	ok
 fi
 for f in app.js style.css; do
@@ -320,8 +384,24 @@ curl -s "$url/api/settings" >"$tmp/fw-settings"
 grep -q '"name":"Lab device!"' "$tmp/fw-settings" && grep -q '"ntp":"time.example.org"' "$tmp/fw-settings" &&
 	grep -q '"led":true' "$tmp/fw-settings" || fail "firmware-ui: settings not applied: $(cat "$tmp/fw-settings")"
 ok
+curl -s "$url/" >"$tmp/fw-index2"
+grep -qF 'name="name" value="Lab device!"' "$tmp/fw-index2" && grep -qF 'name="ntp" value="time.example.org"' "$tmp/fw-index2" &&
+	grep -qF '<input type="checkbox" name="led" value="on" checked>' "$tmp/fw-index2" &&
+	grep -qF '<dd id="st-name">Lab device!</dd>' "$tmp/fw-index2" || fail "firmware-ui: page without the saved settings"
+expect 200 "firmware-ui: the old ETag after a change" -H "If-None-Match: $etag" "$url/"
+ok
 [ "$(curl -s -H 'Accept: application/json' -d 'led=off' "$url/api/settings")" = \
 	'{"name":"Lab device!","ntp":"time.example.org","led":false}' ] || fail "firmware-ui: JSON settings answer"
+ok
+# Every value is HTML-escaped where the page shows it.
+expect 200 "firmware-ui: markup in the name" -H 'Accept: application/json' \
+	--data-urlencode "name=<b>\"x\" & 'y'</b>" "$url/api/settings"
+curl -s "$url/" >"$tmp/fw-index3"
+grep -qF 'value="&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;"' "$tmp/fw-index3" &&
+	grep -qF '<dd id="st-name">&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;</dd>' "$tmp/fw-index3" ||
+	fail "firmware-ui: name not escaped: $(grep -F 'st-name' "$tmp/fw-index3")"
+grep -qF '<b>"x"' "$tmp/fw-index3" && fail "firmware-ui: raw markup in the page"
+expect 303 "firmware-ui: name back" -d 'name=Lab+device%21' "$url/api/settings"
 ok
 expect 400 "firmware-ui: name too long" -d "name=$(printf 'x%.0s' $(seq 33))" "$url/api/settings"
 expect 400 "firmware-ui: empty name" -d 'name=' "$url/api/settings"
@@ -339,18 +419,29 @@ mkfw "$tmp/fw1" YMKFW01 3000
 mkfw "$tmp/fw2" YMKFW01 70000
 expect 201 "firmware-ui: first image" -T "$tmp/fw1" "$url/firmware.bin"
 cmp -s "$data/firmware.bin" "$tmp/fw1" || fail "firmware-ui: stored image"
+curl -s "$url/" >"$tmp/fw-index4"
+grep -qF '<a href="/firmware.bin" download="firmware.bin">Download the installed image</a> (3012 bytes)' "$tmp/fw-index4" &&
+	grep -qF '<dd id="st-firmware">3012 bytes</dd>' "$tmp/fw-index4" ||
+	fail "firmware-ui: no download link once an image is installed: $(grep -F 'fw-download' "$tmp/fw-index4")"
+ok
 expect 204 "firmware-ui: replaced image" -T "$tmp/fw2" "$url/firmware.bin"
 curl -s "$url/firmware.bin" | cmp -s - "$tmp/fw2" || fail "firmware-ui: GET /firmware.bin"
+grep -qF '(70012 bytes)' <(curl -s "$url/") || fail "firmware-ui: the page after a replaced image"
 ok
 mkfw "$tmp/fw-magic" YMKFW02 100
-expect 422 "firmware-ui: bad magic" -T "$tmp/fw-magic" "$url/firmware.bin"
+[ "$(curl -s -D "$h" -o "$tmp/fw-why" -w '%{http_code}' -T "$tmp/fw-magic" "$url/firmware.bin")" = 422 ] ||
+	fail "firmware-ui: bad magic"
+header Content-Type | grep -q '^application/json' || fail "firmware-ui: 422 type: $(header Content-Type)"
+[ "$(cat "$tmp/fw-why")" = '{"error":"not a firmware image (no YMKFW01 magic)"}' ] || fail "firmware-ui: 422 reason: $(cat "$tmp/fw-why")"
+ok
 cp "$tmp/fw1" "$tmp/fw-crc"
 printf '\x00\x00\x00\x00' | dd of="$tmp/fw-crc" bs=1 seek=$(($(stat -c %s "$tmp/fw1") - 4)) conv=notrunc 2>/dev/null
 expect 422 "firmware-ui: bad CRC" -T "$tmp/fw-crc" "$url/firmware.bin"
 printf 'YMKFW01\n' >"$tmp/fw-short"
 expect 422 "firmware-ui: no CRC" -T "$tmp/fw-short" "$url/firmware.bin"
 mkfw "$tmp/fw-big" YMKFW01 $((9 << 20))
-expect 413 "firmware-ui: 9 MiB image" -T "$tmp/fw-big" "$url/firmware.bin"
+[ "$(curl -s -o "$tmp/fw-why" -w '%{http_code}' -T "$tmp/fw-big" "$url/firmware.bin")" = 413 ] || fail "firmware-ui: 9 MiB image"
+[ "$(cat "$tmp/fw-why")" = '{"error":"larger than 8 MiB"}' ] || fail "firmware-ui: 413 reason: $(cat "$tmp/fw-why")"
 cmp -s "$data/firmware.bin" "$tmp/fw2" || fail "firmware-ui: refused image changed the stored one"
 ok
 got=$(status -T "$tmp/fw1" "$url/other.bin")

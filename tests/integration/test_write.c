@@ -453,6 +453,121 @@ static int verdict_bad(ymk_request *req, int fd, uint64_t size, void *user)
 	return 0;
 }
 
+/* Refusals that say why (all other requests allowed):
+ *   /auth/...     everything but a probe needs "Authorization: Bearer good": 401 with
+ *                 WWW-Authenticate and Cache-Control; under /auth/json/ with a JSON body too;
+ *                 probes add a header (which must not show) and leave DELETE out of Allow;
+ *   /cors/...     GET and HEAD: 403 with CORS headers;
+ *   /json405/...  DELETE: 405 with a JSON body (the library adds Allow);
+ *   /hook/rc      403 whose X-Rc header reports what the API refused inside the policy;
+ *   /hook/closed  an answer given, then 0 returned: still refused with that answer;
+ *   /hook/allow   allowed, with a header for the answer (X-Policy). */
+#define J401 "{\"error\":\"token required\"}"
+#define J405 "{\"error\":\"read-only\"}"
+#define J422 "{\"error\":\"bad magic\",\"offset\":0}"
+
+static int policy_refuse(ymk_request *req, void *user)
+{
+	const char *method = ymk_request_method(req);
+	const char *path = ymk_request_path(req);
+	bool read = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+	(void)user;
+	if (has_prefix(path, "/auth/")) {
+		const char *auth = ymk_request_header(req, "Authorization");
+
+		if (ymk_request_is_probe(req)) {
+			if (ymk_response_header(req, "X-Probe", "1") != 0)
+				return 599;
+			return strcmp(method, "DELETE") == 0 ? 401 : 0;
+		}
+		if (auth != NULL && strcmp(auth, "Bearer good") == 0)
+			return 0;
+		if (ymk_response_header(req, "WWW-Authenticate", "Bearer realm=\"tests\"") != 0 ||
+		    ymk_response_header(req, "Cache-Control", "no-store") != 0)
+			return 599;
+		if (has_prefix(path, "/auth/json/"))
+			return ymk_respond_buffer(req, 401, "application/json", J401, strlen(J401)) == 0 ? 401
+													: 599;
+		return 401;
+	}
+	if (has_prefix(path, "/cors/") && read) {
+		if (ymk_response_header(req, "Access-Control-Allow-Origin", "https://app.example") != 0 ||
+		    ymk_response_header(req, "Vary", "Origin") != 0)
+			return 599;
+		return 403;
+	}
+	if (has_prefix(path, "/json405/") && strcmp(method, "DELETE") == 0) {
+		if (ymk_request_is_probe(req))
+			return 405;
+		return ymk_respond_buffer(req, 405, "application/json", J405, strlen(J405)) == 0 ? 405 : 599;
+	}
+	if (strcmp(path, "/hook/rc") == 0 && !ymk_request_is_probe(req)) {
+		char rc[160];
+		char file[PATH_MAX];
+		int fd;
+
+		join(file, sizeof file, H.root, "hello.txt");
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		snprintf(rc, sizeof rc, "%d %d %d %d %d",
+			 ymk_respond_buffer(req, 200, "text/plain", "no", 2),
+			 ymk_respond_buffer(req, 302, "text/plain", "no", 2),
+			 ymk_response_header(req, "Allow", "GET"),
+			 ymk_response_header(req, "Content-Type", "text/plain"),
+			 ymk_respond_fd(req, fd, "text/plain"));
+		if (ymk_response_header(req, "X-Rc", rc) != 0)
+			return 599;
+		return 403;
+	}
+	if (strcmp(path, "/hook/closed") == 0 && !ymk_request_is_probe(req)) {
+		(void)ymk_respond_buffer(req, 403, "text/plain; charset=utf-8", "closed\n", 7);
+		return 0;
+	}
+	if (strcmp(path, "/hook/allow") == 0 && !ymk_request_is_probe(req) &&
+	    ymk_response_header(req, "X-Policy", "allowed") != 0)
+		return 599;
+	return 0;
+}
+
+/* Rejects "BAD..." with a JSON 422 (and X-Reason), "HDR..." with 503 and Retry-After on the
+ * library's page; accepts the rest with X-Verdict on the 201 or 204. */
+static int verdict_refuse(ymk_request *req, int fd, uint64_t size, void *user)
+{
+	char head[3] = {0};
+
+	(void)user;
+	if (size >= 3 && pread(fd, head, 3, 0) != 3)
+		return 599;
+	if (memcmp(head, "BAD", 3) == 0) {
+		if (ymk_response_header(req, "X-Reason", "magic") != 0)
+			return 599;
+		return ymk_respond_buffer(req, 422, "application/json", J422, strlen(J422)) == 0 ? 422 : 599;
+	}
+	if (memcmp(head, "HDR", 3) == 0)
+		return ymk_response_header(req, "Retry-After", "30") == 0 ? 503 : 599;
+	return ymk_response_header(req, "X-Verdict", "ok") == 0 ? 0 : 599;
+}
+
+static void refusal_fixtures(void)
+{
+	char path[PATH_MAX];
+
+	write_fixtures();
+	make_dir(H.root, "auth");
+	join(path, sizeof path, H.root, "auth");
+	put_text(path, "secret.txt", "for token holders\n");
+	make_dir(path, "json");
+	make_dir(H.root, "cors");
+	join(path, sizeof path, H.root, "cors");
+	put_text(path, "x.txt", "not for other origins\n");
+	make_dir(H.root, "json405");
+	join(path, sizeof path, H.root, "json405");
+	put_text(path, "x.txt", RO_FILE);
+	make_dir(H.root, "hook");
+	join(path, sizeof path, H.root, "hook");
+	put_text(path, "allow", "allowed\n");
+}
+
 /* /api/echo and /api/small (body limit 10) answer with the body they asked for; /api/ignore
  * answers without reading it; everything else goes to the static-file handler. */
 static int body_handler(ymk_request *req, void *user)
@@ -1943,6 +2058,251 @@ START_TEST(test_flood_fairness)
 END_TEST
 
 /* ---------------------------------------------------------------------------------------------
+ * 13: refusals with headers and bodies
+ * ------------------------------------------------------------------------------------------- */
+
+/* The library's page for a status, as ymk__respond_error() builds it. */
+static void page_for(char *out, size_t size, const char *title)
+{
+	snprintf(out, size,
+		 "<!DOCTYPE html>\n<html><head><title>%s</title></head><body><h1>%s</h1></body></html>\n",
+		 title, title);
+}
+
+/* The headers every library page carries. */
+static void expect_page_headers(const tc_response *r, const char *ctx)
+{
+	expect_header(r, "Content-Type", "text/html; charset=utf-8", ctx);
+	expect_header(r, "X-Content-Type-Options", "nosniff", ctx);
+	expect_date(r, "Date", ctx);
+}
+
+START_TEST(test_policy_refusal_headers)
+{
+	struct server_opts o = {.model = model_of(_i), .methods = RW, .fixtures = refusal_fixtures,
+				.policy = policy_refuse};
+	char page[256], len[16];
+	tc_conn c;
+	tc_response r;
+
+	start(&o);
+
+	/* 401 with the challenge RFC 9110 11.6.1 requires, on the library's page. */
+	page_for(page, sizeof page, "401 Unauthorized");
+	get("/auth/secret.txt", &r);
+	expect_status(&r, 401, "GET /auth/secret.txt without a token");
+	expect_header(&r, "WWW-Authenticate", "Bearer realm=\"tests\"", "GET /auth/secret.txt");
+	expect_header(&r, "Cache-Control", "no-store", "GET /auth/secret.txt");
+	ck_assert_uint_eq(tc_header_count(&r, "WWW-Authenticate"), 1);
+	expect_page_headers(&r, "GET /auth/secret.txt");
+	expect_body_str(&r, page, "GET /auth/secret.txt");
+	tc_response_free(&r);
+	request("GET", "/auth/secret.txt", "Authorization: Bearer good\r\n", NULL, 0, &r);
+	expect_status(&r, 200, "GET /auth/secret.txt with the token");
+	expect_body_str(&r, "for token holders\n", "GET /auth/secret.txt with the token");
+	expect_no_header(&r, "WWW-Authenticate", "GET /auth/secret.txt with the token");
+	tc_response_free(&r);
+
+	/* HEAD: the same head, no body; the next answer on the connection proves it. */
+	conn_open(&c);
+	exchange(&c, "HEAD /auth/secret.txt HTTP/1.1\r\nHost: x\r\n\r\n", true, &r);
+	expect_status(&r, 401, "HEAD /auth/secret.txt");
+	expect_header(&r, "WWW-Authenticate", "Bearer realm=\"tests\"", "HEAD /auth/secret.txt");
+	snprintf(len, sizeof len, "%zu", strlen(page));
+	expect_header(&r, "Content-Length", len, "HEAD /auth/secret.txt");
+	expect_page_headers(&r, "HEAD /auth/secret.txt");
+	tc_response_free(&r);
+	exchange(&c, "HEAD /auth/json/x HTTP/1.1\r\nHost: x\r\n\r\n", true, &r);
+	expect_status(&r, 401, "HEAD /auth/json/x");
+	expect_header(&r, "Content-Type", "application/json", "HEAD /auth/json/x");
+	snprintf(len, sizeof len, "%zu", strlen(J401));
+	expect_header(&r, "Content-Length", len, "HEAD /auth/json/x");
+	tc_response_free(&r);
+	exchange(&c, GET_HELLO, false, &r);
+	expect_status(&r, 200, "GET /hello.txt after two refused HEADs");
+	expect_body_str(&r, HELLO, "GET /hello.txt after two refused HEADs");
+	tc_response_free(&r);
+	tc_close(&c);
+
+	/* The policy's own body and type. */
+	get("/auth/json/x", &r);
+	expect_status(&r, 401, "GET /auth/json/x");
+	expect_header(&r, "Content-Type", "application/json", "GET /auth/json/x");
+	expect_header(&r, "WWW-Authenticate", "Bearer realm=\"tests\"", "GET /auth/json/x");
+	expect_header(&r, "X-Content-Type-Options", "nosniff", "GET /auth/json/x");
+	expect_no_header(&r, "Accept-Ranges", "GET /auth/json/x");
+	expect_body_str(&r, J401, "GET /auth/json/x");
+	tc_response_free(&r);
+	/* A Range does not apply to a refusal. */
+	request("GET", "/auth/json/x", "Range: bytes=0-1\r\n", NULL, 0, &r);
+	expect_status(&r, 401, "GET /auth/json/x with Range");
+	expect_body_str(&r, J401, "GET /auth/json/x with Range");
+	tc_response_free(&r);
+
+	/* A refused PUT: nothing stored, the unread body closes the connection. */
+	conn_open(&c);
+	exchange(&c, "PUT /auth/json/new.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde",
+		 false, &r);
+	expect_status(&r, 401, "PUT /auth/json/new.txt");
+	expect_header(&r, "WWW-Authenticate", "Bearer realm=\"tests\"", "PUT /auth/json/new.txt");
+	expect_header(&r, "Connection", "close", "PUT /auth/json/new.txt");
+	expect_body_str(&r, J401, "PUT /auth/json/new.txt");
+	tc_response_free(&r);
+	expect_closed(&c, "PUT /auth/json/new.txt refused before its body");
+	tc_close(&c);
+	expect_absent("auth/json/new.txt", "PUT refused with 401");
+	expect_request("PUT", "/auth/json/new.txt", "Authorization: Bearer good\r\n", "abcde", 201);
+	expect_file_str("auth/json/new.txt", "abcde", "PUT with the token");
+
+	/* 403 with CORS headers. */
+	request("GET", "/cors/x.txt", "Origin: https://app.example\r\n", NULL, 0, &r);
+	expect_status(&r, 403, "GET /cors/x.txt");
+	expect_header(&r, "Access-Control-Allow-Origin", "https://app.example", "GET /cors/x.txt");
+	expect_header(&r, "Vary", "Origin", "GET /cors/x.txt");
+	page_for(page, sizeof page, "403 Forbidden");
+	expect_body_str(&r, page, "GET /cors/x.txt");
+	tc_response_free(&r);
+
+	/* A 405 with the policy's body still says what is allowed, once. */
+	request("DELETE", "/json405/x.txt", NULL, NULL, 0, &r);
+	expect_status(&r, 405, "DELETE /json405/x.txt");
+	expect_header(&r, "Allow", ALLOW_PUT, "DELETE /json405/x.txt");
+	ck_assert_uint_eq(tc_header_count(&r, "Allow"), 1);
+	expect_header(&r, "Content-Type", "application/json", "DELETE /json405/x.txt");
+	expect_body_str(&r, J405, "DELETE /json405/x.txt");
+	tc_response_free(&r);
+	expect_file_str("json405/x.txt", RO_FILE, "DELETE refused with 405");
+
+	/* Inside a policy: no success answers, no fd answers, no Allow or Content-Type header. */
+	get("/hook/rc", &r);
+	expect_status(&r, 403, "GET /hook/rc");
+	{
+		char want[160];
+
+		snprintf(want, sizeof want, "%d %d %d %d %d", YMK_EINVAL, YMK_EINVAL, YMK_EINVAL,
+			 YMK_EINVAL, YMK_EINVAL);
+		expect_header(&r, "X-Rc", want, "GET /hook/rc");
+	}
+	tc_response_free(&r);
+	/* An answer given is the refusal, whatever the policy then returns. */
+	get("/hook/closed", &r);
+	expect_status(&r, 403, "GET /hook/closed");
+	expect_header(&r, "Content-Type", "text/plain; charset=utf-8", "GET /hook/closed");
+	expect_body_str(&r, "closed\n", "GET /hook/closed");
+	tc_response_free(&r);
+
+	/* A policy that allows: its header goes on the success answer, not on library errors. */
+	get("/hook/allow", &r);
+	expect_status(&r, 200, "GET /hook/allow");
+	expect_header(&r, "X-Policy", "allowed", "GET /hook/allow");
+	expect_body_str(&r, "allowed\n", "GET /hook/allow");
+	tc_response_free(&r);
+	request("GET", "/hook/allow", "Range: bytes=9-\r\n", NULL, 0, &r);
+	expect_status(&r, 416, "GET /hook/allow with an unsatisfiable Range");
+	expect_no_header(&r, "X-Policy", "416 made by the library");
+	expect_page_headers(&r, "416 made by the library");
+	tc_response_free(&r);
+	stop();
+}
+END_TEST
+
+START_TEST(test_refusal_probes)
+{
+	struct server_opts o = {.model = model_of(_i), .methods = RW, .fixtures = refusal_fixtures,
+				.policy = policy_refuse};
+	static const struct {
+		const char *target;
+		const char *allow;
+	} cases[] = {
+		{"/auth/secret.txt", ALLOW_PUT},
+		{"/auth/json/x", ALLOW_PUT},
+		{"/cors/x.txt", "OPTIONS, PUT, DELETE"},
+		{"/json405/x.txt", ALLOW_PUT},
+		{"/hook/rc", ALLOW_ALL},
+	};
+
+	start(&o);
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		char ctx[128];
+		tc_response r;
+
+		snprintf(ctx, sizeof ctx, "OPTIONS %s", cases[i].target);
+		request("OPTIONS", cases[i].target, NULL, NULL, 0, &r);
+		expect_status(&r, 204, ctx);
+		expect_header(&r, "Allow", cases[i].allow, ctx);
+		expect_no_header(&r, "X-Probe", ctx);
+		expect_no_header(&r, "WWW-Authenticate", ctx);
+		expect_no_header(&r, "Content-Type", ctx);
+		ck_assert_msg(r.body_len == 0, "%s: 204 with a body", ctx);
+		tc_response_free(&r);
+	}
+	stop();
+}
+END_TEST
+
+START_TEST(test_verdict_refusal_body)
+{
+	struct server_opts o = {.model = model_of(_i), .methods = RW, .fixtures = refusal_fixtures,
+				.policy = policy_refuse, .verdict = verdict_refuse};
+	struct names before;
+	char page[256];
+	tc_conn c;
+	tc_response r;
+
+	start(&o);
+	list_names("w", &before);
+
+	/* 422 with a JSON body and its type; the body was read, so the connection stays open. */
+	conn_open(&c);
+	exchange(&c, "PUT /w/target.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\nBAD img", false,
+		 &r);
+	expect_status(&r, 422, "PUT /w/target.txt (BAD)");
+	expect_header(&r, "Content-Type", "application/json", "PUT /w/target.txt (BAD)");
+	expect_header(&r, "X-Reason", "magic", "PUT /w/target.txt (BAD)");
+	expect_header(&r, "X-Content-Type-Options", "nosniff", "PUT /w/target.txt (BAD)");
+	expect_no_header(&r, "Connection", "PUT /w/target.txt (BAD)");
+	expect_body_str(&r, J422, "PUT /w/target.txt (BAD)");
+	tc_response_free(&r);
+	expect_still_open(&c, "GET after a verdict's 422");
+	/* The same on a chunked body. */
+	exchange(&c, "PUT /w/new.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+		     "3\r\nBAD\r\n2\r\n!!\r\n0\r\n\r\n",
+		 false, &r);
+	expect_status(&r, 422, "chunked PUT /w/new.txt (BAD)");
+	expect_body_str(&r, J422, "chunked PUT /w/new.txt (BAD)");
+	tc_response_free(&r);
+	tc_close(&c);
+	expect_file_str("w/target.txt", OLD, "PUT refused by the verdict with a body");
+	expect_absent("w/new.txt", "new file refused by the verdict with a body");
+	expect_clean("w", &before, NULL, "PUTs refused by the verdict with a body");
+
+	/* A header on the library's page. */
+	put_str("/w/target.txt", NULL, "HDR busy", &r);
+	expect_status(&r, 503, "PUT /w/target.txt (HDR)");
+	expect_header(&r, "Retry-After", "30", "PUT /w/target.txt (HDR)");
+	page_for(page, sizeof page, "503 Service Unavailable");
+	expect_page_headers(&r, "PUT /w/target.txt (HDR)");
+	expect_body_str(&r, page, "PUT /w/target.txt (HDR)");
+	tc_response_free(&r);
+	expect_file_str("w/target.txt", OLD, "PUT refused by the verdict with a header");
+
+	/* Accepted: the verdict's header goes on the 204 and the 201. */
+	put_str("/w/target.txt", NULL, "fine", &r);
+	expect_status(&r, 204, "PUT /w/target.txt (fine)");
+	expect_header(&r, "X-Verdict", "ok", "PUT /w/target.txt (fine)");
+	tc_response_free(&r);
+	put_str("/w/made.txt", NULL, "fine", &r);
+	expect_created(&r, "/w/made.txt", "PUT /w/made.txt (fine)");
+	expect_header(&r, "X-Verdict", "ok", "PUT /w/made.txt (fine)");
+	tc_response_free(&r);
+	expect_file_str("w/target.txt", "fine", "PUT accepted by the verdict");
+	expect_clean("w", &before, "made.txt", "PUTs accepted by the verdict");
+	names_free(&before);
+	stop();
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------
  * The runner
  * ------------------------------------------------------------------------------------------- */
 
@@ -1982,6 +2342,12 @@ static Suite *write_suite(void)
 	tcase_add_loop_test(tc, test_delete, 0, 2);
 	tcase_add_loop_test(tc, test_methods_not_enabled, 0, 2);
 	tcase_add_loop_test(tc, test_options, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = harness_case("refusals", 60);
+	tcase_add_loop_test(tc, test_policy_refusal_headers, 0, 2);
+	tcase_add_loop_test(tc, test_refusal_probes, 0, 2);
+	tcase_add_loop_test(tc, test_verdict_refusal_body, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = harness_case("handler", 60);

@@ -1,13 +1,27 @@
-// firmware-ui client: fills the status panel from /api/status every few seconds, loads and saves
-// the settings as JSON (falling back to the plain form post without JavaScript), and uploads a
-// firmware image with PUT, which an HTML form cannot send.
+// firmware-ui client: the server renders the page with the current settings, so this only adds
+// what needs a script: the live status panel (polled from /api/status), saving the settings as
+// JSON without leaving the page, and the firmware upload with PUT (which an HTML form cannot
+// send), with its progress and the device's reason when it refuses an image.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
+const MAX_IMAGE = 8 * 1024 * 1024;
 
 function uptime(s) {
   const d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60;
   return (d ? d + 'd ' : '') + h + 'h ' + m + 'm ' + (s % 60) + 's';
+}
+
+// The download link exists only while an image is installed (the server renders it the same way).
+function showDownload(present, size) {
+  const p = $('fw-download');
+  p.replaceChildren();
+  if (!present) return;
+  const a = document.createElement('a');
+  a.href = '/firmware.bin';
+  a.download = 'firmware.bin';
+  a.textContent = 'Download the installed image';
+  p.append(a, ' (' + size + ' bytes)');
 }
 
 async function refreshStatus() {
@@ -20,6 +34,7 @@ async function refreshStatus() {
     $('st-uptime').textContent = uptime(st.uptime_s);
     $('st-requests').textContent = st.requests;
     $('st-firmware').textContent = st.firmware.present ? st.firmware.size + ' bytes' : 'none';
+    showDownload(st.firmware.present, st.firmware.size);
     $('st-error').hidden = true;
   } catch (e) {
     $('st-error').hidden = false;
@@ -40,25 +55,67 @@ async function loadSettings() {
 async function saveSettings(ev) {
   ev.preventDefault();
   const form = ev.target;
-  const r = await fetch(form.action, {
-    method: 'POST',
-    headers: { 'Accept': 'application/json' },
-    body: new URLSearchParams(new FormData(form)),
-  });
-  const body = await r.json().catch(() => ({}));
-  $('settings-msg').textContent = r.ok ? 'Saved.' : 'Not saved: ' + (body.error || r.status);
-  if (r.ok) loadSettings();
+  try {
+    const r = await fetch(form.action, {
+      method: 'POST',
+      headers: { 'Accept': 'application/json' },
+      body: new URLSearchParams(new FormData(form)),
+    });
+    const body = await r.json().catch(() => ({}));
+    $('settings-msg').textContent = r.ok ? 'Saved.' : 'Not saved: ' + (body.error || r.status);
+    if (r.ok) loadSettings();
+  } catch (e) {
+    $('settings-msg').textContent = 'Not saved: the device did not answer.';
+  }
 }
 
-async function uploadFirmware(ev) {
+// The device's reason for a refusal: the "error" of its JSON answer, else a word on the status.
+function refusal(xhr) {
+  try {
+    const body = JSON.parse(xhr.responseText);
+    if (body && typeof body.error === 'string') return body.error;
+  } catch (e) { /* not JSON: a page of the library's */ }
+  const why = { 413: 'larger than 8 MiB', 422: 'not a valid image' };
+  return why[xhr.status] || xhr.statusText || 'status ' + xhr.status;
+}
+
+function uploadFirmware(ev) {
   ev.preventDefault();
   const file = $('fw-file').files[0];
-  if (!file) return;
-  $('fw-msg').textContent = 'Uploading...';
-  const r = await fetch('/firmware.bin', { method: 'PUT', body: file });
-  const why = { 413: 'larger than 8 MiB', 422: 'not a valid image (magic or CRC)' };
-  $('fw-msg').textContent = r.ok ? 'Installed.' : 'Refused: ' + (why[r.status] || r.status);
-  refreshStatus();
+  const msg = $('fw-msg'), bar = $('fw-progress');
+  if (!file) {
+    msg.textContent = 'Choose an image first.';
+    return;
+  }
+  if (file.size > MAX_IMAGE) { // the device would refuse it before reading it: do not send it
+    msg.textContent = 'Refused: ' + file.name + ' is larger than 8 MiB (' + file.size + ' bytes).';
+    return;
+  }
+  const xhr = new XMLHttpRequest();
+  xhr.open('PUT', '/firmware.bin');
+  xhr.upload.onprogress = (e) => {
+    const total = e.lengthComputable ? e.total : file.size;
+    bar.max = total || 1;
+    bar.value = e.loaded;
+    const pct = total ? Math.floor(100 * e.loaded / total) : 100;
+    msg.textContent = 'Uploading: ' + e.loaded + ' of ' + total + ' bytes (' + pct + '%)';
+  };
+  xhr.onload = () => {
+    bar.hidden = true;
+    msg.textContent = xhr.status >= 200 && xhr.status < 300
+      ? 'Installed: ' + file.size + ' bytes.'
+      : 'Refused (' + xhr.status + '): ' + refusal(xhr);
+    refreshStatus();
+  };
+  xhr.onerror = () => {
+    bar.hidden = true;
+    msg.textContent = 'Upload failed: the device did not answer.';
+  };
+  bar.value = 0;
+  bar.max = file.size || 1;
+  bar.hidden = false;
+  msg.textContent = 'Uploading: 0 of ' + file.size + ' bytes (0%)';
+  xhr.send(file);
 }
 
 document.querySelector('#settings form').addEventListener('submit', saveSettings);
