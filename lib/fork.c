@@ -152,6 +152,33 @@ static void prepare_children(ymk_server *srv)
 		ymk__pool_put(&srv->pool_out, ymk__pool_get(&srv->pool_out));
 }
 
+struct forker {
+	ymk_server *srv;
+	struct children *ch;
+};
+
+/* A new connection: a child of its own, unless the cap is reached (503 from the prebuilt buffer). */
+static void take_connection(void *ctx, int fd, const struct sockaddr_storage *peer, socklen_t plen)
+{
+	struct forker *fk = ctx;
+	ymk_server *srv = fk->srv;
+	if (fk->ch->n >= srv->s.max_connections || children_reserve(fk->ch) < 0) {
+		ymk__listen_reject(srv, fd);
+		return;
+	}
+	(void)ymk__date_now(&srv->dates); /* current in the child's copy: no formatting there */
+	pid_t pid = fork();
+	if (pid == 0)
+		child_main(srv, fd, (const struct sockaddr *)peer, plen);
+	if (pid < 0) {
+		ymk__log(&srv->s, YMK_LOG_ERROR, "fork: %s", ymk_strerror(-errno));
+		ymk__listen_reject(srv, fd);
+		return;
+	}
+	close(fd);
+	children_add(fk->ch, pid, ymk__os_child_fd(pid));
+}
+
 int ymk__fork_run(ymk_server *srv)
 {
 	struct children ch = {0};
@@ -193,38 +220,9 @@ int ymk__fork_run(ymk_server *srv)
 			continue;
 		/* A bounded batch per wake-up: reaping and the stop request are looked at again before
 		 * more are taken (the listener is level-triggered, so the rest waits in the backlog). */
-		for (int accepted = 0; accepted < YMK__ACCEPT_BATCH;) {
-			struct sockaddr_storage peer;
-			socklen_t plen;
-			int fd = ymk__listen_accept(srv, &peer, &plen);
-			if (fd == -EINTR || fd == -ECONNABORTED)
-				continue;
-			if (fd < 0) {
-				if (fd != -EAGAIN) {
-					ymk__log(&srv->s, YMK_LOG_WARN, "accept: %s; pausing new connections",
-						 ymk_strerror(fd));
-					accept_resume = ymk__os_now_ms() + YMK__ACCEPT_PAUSE_MS;
-				}
-				break;
-			}
-			accepted++;
-			if (ch.n >= srv->s.max_connections || children_reserve(&ch) < 0) {
-				ymk__listen_reject(srv, fd);
-				continue;
-			}
-			(void)ymk__date_now(
-				&srv->dates); /* current in the child's copy: no formatting there */
-			pid_t pid = fork();
-			if (pid == 0)
-				child_main(srv, fd, (struct sockaddr *)&peer, plen);
-			if (pid < 0) {
-				ymk__log(&srv->s, YMK_LOG_ERROR, "fork: %s", ymk_strerror(-errno));
-				ymk__listen_reject(srv, fd);
-				continue;
-			}
-			close(fd);
-			children_add(&ch, pid, ymk__os_child_fd(pid));
-		}
+		struct forker fk = {srv, &ch};
+		if (ymk__listen_accept_batch(srv, take_connection, &fk) < 0)
+			accept_resume = ymk__os_now_ms() + YMK__ACCEPT_PAUSE_MS;
 	}
 
 	/* Stopping: the children's connections end now; reap every one so none is left a zombie. */

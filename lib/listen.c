@@ -2,6 +2,7 @@
  * and the 503 past the cap, prebuilt so that refusing costs no formatting. */
 #include "listen.h"
 
+#include "log.h"
 #include "os.h"
 #include "out.h"
 #include "response.h"
@@ -104,7 +105,7 @@ int ymk__listen_adopt(ymk_server *srv, int fd)
 	return fd;
 }
 
-int ymk__listen_accept(ymk_server *srv, struct sockaddr_storage *peer, socklen_t *peer_len)
+static int accept_one(ymk_server *srv, struct sockaddr_storage *peer, socklen_t *peer_len)
 {
 	*peer_len = sizeof *peer;
 	int fd = ymk__os_accept(srv->listen_fd, (struct sockaddr *)peer, peer_len);
@@ -115,6 +116,27 @@ int ymk__listen_accept(ymk_server *srv, struct sockaddr_storage *peer, socklen_t
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	}
 	return fd;
+}
+
+int ymk__listen_accept_batch(ymk_server *srv, ymk__take_fn *take, void *ctx)
+{
+	for (int accepted = 0; accepted < YMK__ACCEPT_BATCH;) {
+		struct sockaddr_storage peer;
+		socklen_t plen;
+		int fd = accept_one(srv, &peer, &plen);
+		if (fd == -EINTR || fd == -ECONNABORTED)
+			continue;
+		if (fd == -EAGAIN)
+			return 0;
+		if (fd < 0) {
+			ymk__log(&srv->s, YMK_LOG_WARN, "accept: %s; pausing new connections",
+				 ymk_strerror(fd));
+			return fd;
+		}
+		accepted++;
+		take(ctx, fd, &peer, plen);
+	}
+	return 0;
 }
 
 void ymk__listen_transport(ymk_server *srv, int fd, struct ymk__transport *tr)

@@ -17,10 +17,14 @@ int ymk__listen_open(ymk_server *srv, int reuseport);
  * or -errno. */
 int ymk__listen_adopt(ymk_server *srv, int fd);
 
-/* Accepts one connection (non-blocking, close-on-exec, TCP_NODELAY on TCP). Returns the fd or
- * -errno: -EAGAIN none waiting; -EINTR/-ECONNABORTED try again; anything else means the process
- * is out of descriptors or memory and the caller pauses accepting. */
-int ymk__listen_accept(ymk_server *srv, struct sockaddr_storage *peer, socklen_t *peer_len);
+/* What a model does with one accepted connection (non-blocking, close-on-exec, TCP_NODELAY on
+ * TCP): take owns fd from then on. */
+typedef void ymk__take_fn(void *ctx, int fd, const struct sockaddr_storage *peer, socklen_t peer_len);
+
+/* Accepts at most YMK__ACCEPT_BATCH connections, handing each to take, and stops early when none
+ * is waiting. Returns 0, or the -errno after which accepting must pause for YMK__ACCEPT_PAUSE_MS
+ * (out of descriptors or memory; already logged). */
+int ymk__listen_accept_batch(ymk_server *srv, ymk__take_fn *take, void *ctx);
 
 /* Makes the transport for a connection accepted on this server's listener (a plain socket). */
 void ymk__listen_transport(ymk_server *srv, int fd, struct ymk__transport *tr);

@@ -15,7 +15,6 @@
 #include "alloc.h"
 #include "conn.h"
 #include "listen.h"
-#include "log.h"
 #include "models.h"
 #include "os.h"
 
@@ -122,57 +121,46 @@ static void settle(struct ymk__loop *lp, struct ymk__conn *c, enum ymk__want w)
 	heap_fix(&lp->timers, c->heap_index);
 }
 
-static void pause_accepting(struct ymk__loop *lp, int err)
+/* A new connection: into the registry and the backend, and its first step at once (the request
+ * often arrives with the connection). */
+static void take_connection(void *ctx, int fd, const struct sockaddr_storage *peer, socklen_t plen)
 {
+	struct ymk__loop *lp = ctx;
 	ymk_server *srv = lp->srv;
-	ymk__log(&srv->s, YMK_LOG_WARN, "accept: %s; pausing new connections", ymk_strerror(err));
-	if (ymk__backend_del(lp->be, srv->listen_fd) == 0)
-		lp->accept_resume = ymk__os_now_ms() + YMK__ACCEPT_PAUSE_MS;
+	if (lp->timers.n >= srv->s.max_connections) {
+		ymk__listen_reject(srv, fd);
+		return;
+	}
+	uint64_t now = ymk__os_now_ms();
+	struct ymk__conn *c = ymk__malloc(sizeof *c);
+	struct ymk__transport tr;
+	ymk__listen_transport(srv, fd, &tr);
+	if (!c || ymk__conn_init(c, srv, &tr, (const struct sockaddr *)peer, plen, now) < 0) {
+		ymk__free(c);
+		ymk__listen_reject(srv, fd);
+		return;
+	}
+	c->ev_interest = YMK__EV_READ;
+	c->heap_key = ymk__conn_deadline(c);
+	if (heap_push(&lp->timers, c) < 0) {
+		ymk__conn_close(c);
+		ymk__free(c);
+		return;
+	}
+	if (ymk__backend_add(lp->be, fd, c->ev_interest, 1, c) < 0) {
+		drop(lp, c);
+		return;
+	}
+	settle(lp, c, ymk__conn_step(c, now));
 }
 
+/* Out of file descriptors, accept() keeps failing while the listener stays readable: the
+ * listener leaves the backend for a moment instead of being spun on. */
 static void accept_some(struct ymk__loop *lp)
 {
-	ymk_server *srv = lp->srv;
-	for (int accepted = 0; accepted < YMK__ACCEPT_BATCH;) {
-		struct sockaddr_storage peer;
-		socklen_t plen;
-		int fd = ymk__listen_accept(srv, &peer, &plen);
-		if (fd == -EINTR || fd == -ECONNABORTED)
-			continue;
-		if (fd == -EAGAIN)
-			return;
-		if (fd < 0) {
-			pause_accepting(lp, fd);
-			return;
-		}
-		accepted++;
-		if (lp->timers.n >= srv->s.max_connections) {
-			ymk__listen_reject(srv, fd);
-			continue;
-		}
-		uint64_t now = ymk__os_now_ms();
-		struct ymk__conn *c = ymk__malloc(sizeof *c);
-		struct ymk__transport tr;
-		ymk__listen_transport(srv, fd, &tr);
-		if (!c || ymk__conn_init(c, srv, &tr, (struct sockaddr *)&peer, plen, now) < 0) {
-			ymk__free(c);
-			ymk__listen_reject(srv, fd);
-			continue;
-		}
-		c->ev_interest = YMK__EV_READ;
-		c->heap_key = ymk__conn_deadline(c);
-		if (heap_push(&lp->timers, c) < 0) {
-			ymk__conn_close(c);
-			ymk__free(c);
-			continue;
-		}
-		if (ymk__backend_add(lp->be, fd, c->ev_interest, 1, c) < 0) {
-			drop(lp, c);
-			continue;
-		}
-		/* The request often arrives with the connection: try it now. */
-		settle(lp, c, ymk__conn_step(c, now));
-	}
+	if (ymk__listen_accept_batch(lp->srv, take_connection, lp) < 0 &&
+	    ymk__backend_del(lp->be, lp->srv->listen_fd) == 0)
+		lp->accept_resume = ymk__os_now_ms() + YMK__ACCEPT_PAUSE_MS;
 }
 
 int ymk__loop_new(ymk_server *srv)
