@@ -17,7 +17,7 @@
 #   BENCH_REPEAT    runs per case; the median is reported (default 3)
 #   BENCH_IDLE      connections for the idle-memory case (default 1000)
 #   BENCH_CASES     only these cases, by letter (see the case table below; "s" is the scaling
-#                   runs, "cap" the cap check), e.g. 'c g'; default all
+#                   runs, "w" the --workers runs, "cap" the cap check), e.g. 'c g'; default all
 #   BENCH_SERVERS   only these servers (e.g. 'event nginx lighttpd ceiling16k'); default all
 #   BENCH_CANDIDATE=BUILD_DIR  a second build (say, of a change to lib/) run as the server
 #                   "candidate" beside "event", in every case and with the same settings, so that
@@ -48,14 +48,14 @@ missing=() pkgs=()
 for t in "${need[@]}"; do
 	command -v "${t%%:*}" >/dev/null || { missing+=("${t%%:*}"); pkgs+=("${t#*:}"); }
 done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "bench.sh: missing: ${missing[*]}; install with: apt-get install ${pkgs[*]}" >&2
-	exit 1
-fi
 for t in nginx:nginx-light lighttpd:lighttpd; do
 	command -v "${t%%:*}" >/dev/null ||
 		echo "bench.sh: ${t%%:*} not installed (apt-get install ${t#*:}); its columns stay empty" >&2
 done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bench.sh: missing: ${missing[*]}; install with: apt-get install ${pkgs[*]}" >&2
+	exit 1
+fi
 
 # --- the build: the given directory, or a release build of this tree --------------------------
 if [ $# -gt 0 ]; then
@@ -189,14 +189,16 @@ server_cmd() { # NAME -> array cmd
 	ceiling16k) cmd=("$work/ceiling" --body 16384);;
 	fork-ceiling) cmd=("$work/fork-ceiling");;
 	sendfile-ref) cmd=("$work/sendfile-ref");;
+	w[0-9]*-*) local n=${1%%-*}; cmd=("$serve" --model event --quiet --max-conns 4096 --workers "${n#w}");;
 	esac
 }
 
+spin=0 cpin=1 wthreads=1 # the server's and the client's CPUs, wrk's threads
 start_server() { # NAME [extra args] -> spid, port
 	local name=$1; shift
 	server_cmd "$name"
 	port=$(free_port)
-	setsid taskset -c 0 "${cmd[@]}" "$@" --root "$www" --listen "127.0.0.1:$port" \
+	setsid taskset -c "$spin" "${cmd[@]}" "$@" --root "$www" --listen "127.0.0.1:$port" \
 		>"$work/$name.log" 2>&1 </dev/null &
 	spid=$!
 	live+=("$spid")
@@ -237,26 +239,48 @@ cpu_ticks() { # PID
 	files+=("/proc/$1/stat")
 	cat "${files[@]}" 2>/dev/null | awk '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { printf "%d\n", t }'
 }
+cpu_ticks_one() { # PID: utime + stime + cutime + cstime of one process (0 if it is gone)
+	awk '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { printf "%d\n", t }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
 # CPU 0 (the server's) and CPU 1 (the client's) from /proc/stat: busy, softirq and total ticks.
 cpu_stat() {
 	awk '$1 == "cpu0" || $1 == "cpu1" { busy = $2 + $3 + $4 + $7 + $8 + $9
 		printf "%d %d %d ", busy, $8, busy + $5 + $6 } END { print "" }' /proc/stat
 }
 
+# The client, in a subshell of its own: its output, then its CPU time (user + system of wrk or
+# bulk-client, from the shell's `times`) in clock ticks in $work/client-ticks.
+run_client() { # TOOL args...
+	local tool=$1 rc=0; shift
+	if [ "$tool" = wrk ]; then
+		taskset -c "$cpin" wrk --latency -t"$wthreads" -d"${secs}s" "$@" 2>&1 || rc=$?
+	else
+		taskset -c "$cpin" "$work/bulk-client" -d "$secs" "$@" 2>&1 || rc=$?
+	fi
+	times >"$work/times"
+	awk -v hz="$hz" 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] }
+		printf "%d\n", t * hz + 0.5 }' "$work/times" >"$work/client-ticks"
+	return $rc
+}
+
 # measure NAME CASE REP TOOL client-args... : one run of wrk or bulk-client, one line in raw.tsv:
 #   server case rep tool rps p50_ms p99_ms MBps non2xx sockerr requests cpu_ticks
-#   cpu0_busy cpu0_softirq cpu0_total cpu1_busy cpu1_total load1 client_cpu_us
+#   cpu0_busy cpu0_softirq cpu0_total cpu1_busy cpu1_total load1 client_ticks
+# and the CPU ticks of each process of the server (main first) in procs.tsv.
 measure() {
 	local name=$1 case=$2 r=$3 tool=$4; shift 4
-	local out t0 t1 s0 s1 rc=0 load
+	local out t0 t1 s0 s1 rc=0 load p
 	load=$(cut -d' ' -f1 /proc/loadavg)
+	declare -A p0=()
+	for p in "$spid" $(descendants "$spid"); do p0[$p]=$(cpu_ticks_one "$p"); done
 	s0=$(cpu_stat); t0=$(cpu_ticks "$spid")
-	if [ "$tool" = wrk ]; then
-		out=$(taskset -c 1 wrk --latency -t1 -d"${secs}s" "$@" 2>&1) || rc=$?
-	else
-		out=$(taskset -c 1 "$work/bulk-client" -d "$secs" "$@" 2>&1) || rc=$?
-	fi
+	out=$(run_client "$tool" "$@") || rc=$?
 	t1=$(cpu_ticks "$spid"); s1=$(cpu_stat)
+	{
+		printf '%s\t%s\t%s' "$name" "$case" "$r"
+		for p in "$spid" $(descendants "$spid"); do printf '\t%s' $(($(cpu_ticks_one "$p") - ${p0[$p]:-0})); done
+		echo
+	} >>"$work/procs.tsv"
 	echo "$out" >>"$work/$tool-$name-$case.log"
 	if [ $rc -ne 0 ]; then
 		echo "$name $case run $r: $tool failed (exit $rc): $(echo "$out" | tail -n 3 | tr '\n' ' ')" >>"$work/anomalies"
@@ -265,8 +289,9 @@ measure() {
 	local extra
 	extra=$(printf '%s\t' "$((t1 - t0))"; echo "$s0 $s1" | awk '{
 		printf "%d\t%d\t%d\t%d\t%d", $7 - $1, $8 - $2, $9 - $3, $10 - $4, $12 - $6 }')
+	extra="$extra	$load	$(cat "$work/client-ticks")"
 	if [ "$tool" = wrk ]; then
-		echo "$out" | awk -v s="$name" -v c="$case" -v r="$r" -v x="$extra" -v l="$load" '
+		echo "$out" | awk -v s="$name" -v c="$case" -v r="$r" -v x="$extra" '
 			function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
 			function mb(v) { if (v ~ /GB$/) return v*1024; if (v ~ /MB$/) return v+0; if (v ~ /KB$/) return v/1024; if (v ~ /B$/) return v/1048576; return v }
 			/^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
@@ -274,13 +299,13 @@ measure() {
 			/Requests\/sec/ { rps = $2 } /Transfer\/sec/ { tr = mb($2) }
 			/Non-2xx or 3xx/ { n2 = $NF }
 			/Socket errors/ { gsub(",", ""); se = $4 + $6 + $8 + $10 }
-			END { printf "%s\t%s\t%s\twrk\t%.0f\t%.3f\t%.3f\t%.1f\t%d\t%d\t%d\t%s\t%s\t-\n",
-				s, c, r, rps, p50, p99, tr, n2, se, n, x, l }' >>"$raw"
+			END { printf "%s\t%s\t%s\twrk\t%.0f\t%.3f\t%.3f\t%.1f\t%d\t%d\t%d\t%s\n",
+				s, c, r, rps, p50, p99, tr, n2, se, n, x }' >>"$raw"
 	else
-		echo "$out" | tr ' ' '\n' | awk -F= -v s="$name" -v c="$case" -v r="$r" -v x="$extra" -v l="$load" '
+		echo "$out" | tr ' ' '\n' | awk -F= -v s="$name" -v c="$case" -v r="$r" -v x="$extra" '
 			{ v[$1] = $2 }
-			END { printf "%s\t%s\t%s\tbulk\t%.0f\t%.3f\t%.3f\t%.1f\t0\t0\t%d\t%s\t%s\t%s\n",
-				s, c, r, v["rps"], v["p50_ms"], v["p99_ms"], v["MBps"], v["requests"], x, l, v["client_cpu_us"] }' >>"$raw"
+			END { printf "%s\t%s\t%s\tbulk\t%.0f\t%.3f\t%.3f\t%.1f\t0\t0\t%d\t%s\n",
+				s, c, r, v["rps"], v["p50_ms"], v["p99_ms"], v["MBps"], v["requests"], x }' >>"$raw"
 	fi
 }
 
@@ -298,7 +323,7 @@ sanity() { # NAME: check the answers once (status and size), report mismatches
 	[ "$got" = "206 100" ] || echo "$name: Range bytes=1000-1099 of /1m.bin: got '$got', want '206 100'" >>"$work/anomalies"
 }
 
-: >"$raw"; : >"$idle"; : >"$mem"; : >"$work/anomalies"
+: >"$raw"; : >"$idle"; : >"$mem"; : >"$work/procs.tsv"; : >"$work/anomalies"
 commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')
 git -C "$src" diff --quiet HEAD -- lib include examples 2>/dev/null || commit="$commit+uncommitted"
 {
@@ -381,6 +406,31 @@ for name in "${servers[@]}"; do
 	stop_server "$spid"
 done
 
+# ymk_config_set_workers: 1 and 2 event-model processes, first all on CPU 0 with the client on
+# CPU 1 (does splitting the work cost anything?), then server and a two-thread wrk free to use
+# both cores (what a second process buys when the client shares the machine).
+if wanted w; then
+	echo "bench.sh: workers (--workers 1 and 2)" >&2
+	variants=(w1-1core w2-1core w1-2cores w2-2cores)
+	declare -A wpid=() wport=()
+	for v in "${variants[@]}"; do
+		case $v in *-1core) spin=0;; *) spin=0,1;; esac
+		start_server "$v" || continue
+		wpid[$v]=$spid; wport[$v]=$port
+	done
+	for r in $(seq "$rep"); do
+		echo "bench.sh: run $r/$rep: w-1k-ka-c64" >&2
+		for v in "${variants[@]}"; do
+			[ -n "${wpid[$v]:-}" ] || continue
+			case $v in *-1core) cpin=1 wthreads=1;; *) cpin=0,1 wthreads=2;; esac
+			spid=${wpid[$v]}; port=${wport[$v]}
+			measure "$v" w-1k-ka-c64 "$r" wrk -c64 "$(url 1k.bin)"
+		done
+	done
+	for v in "${variants[@]}"; do [ -n "${wpid[$v]:-}" ] && stop_server "${wpid[$v]}"; done
+	spin=0 cpin=1 wthreads=1
+fi
+
 # 503 past the cap: more wrk connections than --max-conns 16
 if wanted cap; then
 	echo "bench.sh: cap check (--max-conns 16, 64 connections)" >&2
@@ -400,6 +450,6 @@ echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$meta"
 echo "hz=$hz" >>"$meta"
 [ -n "${BENCH_RAW:-}" ] && cp "$raw" "$BENCH_RAW"
 if [ -n "${BENCH_KEEP:-}" ]; then
-	mkdir -p "$BENCH_KEEP" && cp "$raw" "$idle" "$mem" "$meta" "$work/anomalies" "$BENCH_KEEP"/
+	mkdir -p "$BENCH_KEEP" && cp "$raw" "$idle" "$mem" "$meta" "$work/procs.tsv" "$work/anomalies" "$BENCH_KEEP"/
 fi
 python3 "$here/report.py" "$work"

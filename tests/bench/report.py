@@ -28,7 +28,7 @@ CASES = [
 ]
 LARGE = ("d-", "h-", "i-", "j-")
 FIELDS = ["server", "case", "rep", "tool", "rps", "p50", "p99", "mbps", "non2xx", "sockerr", "requests",
-          "ticks", "c0_busy", "c0_soft", "c0_total", "c1_busy", "c1_total", "load1", "client_cpu_us"]
+          "ticks", "c0_busy", "c0_soft", "c0_total", "c1_busy", "c1_total", "load1", "client_ticks"]
 
 
 def load(d):
@@ -47,8 +47,8 @@ def load(d):
             run[k] = int(v[k])
         run["load1"] = float(v["load1"])
         run["tool"] = v["tool"]
-        run["client_cpu_us"] = None if v["client_cpu_us"] == "-" else float(v["client_cpu_us"])
         n = run["requests"]
+        run["client_cpu_us"] = int(v["client_ticks"]) / hz * 1e6 / n if n else None
         run["cpu_us"] = run["ticks"] / hz * 1e6 / n if n else None
         run["soft"] = run["c0_soft"] / run["c0_busy"] if run["c0_busy"] else None
         run["c0"] = run["c0_busy"] / run["c0_total"] if run["c0_total"] else None
@@ -143,11 +143,7 @@ def main():
         return "-" if v is None else f"{100 * v:.0f}"
     grid("CPU counters (%): softirq share of CPU 0's busy time / CPU 0 busy / CPU 1 (client) busy",
          lambda s, c: f"{pct(rp.med(s, c, 'soft'))} / {pct(rp.med(s, c, 'c0'))} / {pct(rp.med(s, c, 'c1'))}")
-    bulk = [(c, label) for c, label, _ in cases if any(r["tool"] == "bulk" for s in cols for r in R.get((s, c), []))]
-    if bulk:
-        print("\nbulk-client's own CPU per request (µs), beside wrk's case where there is one: "
-              + "; ".join(f"{label.split(')')[0]}) " + ", ".join(f"{s} {rp.med(s, c, 'client_cpu_us'):.0f}"
-                                                                  for s in cols if rp.has(s, c)) for c, label in bulk))
+    grid("Client CPU per request (user + system of wrk or bulk-client)", lambda s, c: fcpu(rp.med(s, c, "client_cpu_us")))
 
     # ratios
     print("\n## Ratios (same run): event and fork against the faster peer (req/s), the leaner peer "
@@ -211,6 +207,8 @@ def main():
     if rows:
         print("\n## Scaling (event model, keep-alive, wrk)\n")
         print(table(["case", "req/s", "p50 / p99 ms", "MB/s", "CPU/request"], rows))
+
+    workers(rp)
 
     if idle:
         print(f"\n## (f) Memory per idle keep-alive connection ({idle_n(rp)} connections after one request each)\n")
@@ -296,6 +294,33 @@ def print_targets(rp, cases, subj, idle, cap):
     print(table(["target", "measured", "ratio", "verdict"], T))
     print(f"\n{sum(t[3] == 'PASS' for t in T)} PASS, {sum(t[3] == 'MISS' for t in T)} MISS, "
           f"{sum(t[3] == 'n/a' for t in T)} not measured.")
+
+
+def workers(rp):
+    """The --workers runs: 1 or 2 processes, on CPU 0 only or free on both cores."""
+    c = "w-1k-ka-c64"
+    vs = [v for v in ("w1-1core", "w2-1core", "w1-2cores", "w2-2cores") if rp.has(v, c)]
+    if not vs:
+        return
+    split = {}
+    for line in open(f"{rp.d}/procs.tsv"):
+        f = line.rstrip("\n").split("\t")
+        if f[1] == c and len(f) > 4:
+            t = [int(x) for x in f[3:]]
+            if sum(t):
+                split.setdefault(f[0], []).append(max(t) / sum(t))
+    rows = []
+    for v in vs:
+        srv, cl = rp.med(v, c, "cpu_us"), rp.med(v, c, "client_cpu_us")
+        rows.append([v, f"{rp.med(v, c, 'rps'):.0f}", f"{rp.med(v, c, 'p50'):.2f} / {rp.med(v, c, 'p99'):.2f}",
+                     fcpu(srv), fcpu(cl), fcpu(srv + cl) if srv and cl else "-",
+                     f"{100 * rp.med(v, c, 'c0'):.0f} / {100 * rp.med(v, c, 'c1'):.0f}",
+                     f"{100 * st.median(split[v]):.0f}%" if v in split else "-"])
+    print("\n## Workers (ymk_config_set_workers), 1 KiB keep-alive, 64 conns\n")
+    print("`-1core`: every server process on CPU 0, wrk -t1 on CPU 1; `-2cores`: server and wrk -t2 both free "
+          "to use CPUs 0 and 1.\n")
+    print(table(["variant", "req/s", "p50 / p99 ms", "server CPU/request", "client CPU/request", "sum",
+                 "CPU 0 / CPU 1 busy %", "busiest process's share of server CPU"], rows))
 
 
 def idle_rows(rp):
