@@ -22,14 +22,16 @@
 #   BENCH_CANDIDATE=BUILD_DIR  a second build (say, of a change to lib/) run as the server
 #                   "candidate" beside "event", in every case and with the same settings, so that
 #                   before and after come from one interleaved run
+#   BENCH_SHARED    the shared bench directory (default: SOURCE/../shared/bench)
 #   BENCH_RAW=FILE  also keep the raw per-run results (TSV) in FILE
 #   BENCH_KEEP=DIR  keep everything report.py needs in DIR: `tests/bench/report.py DIR` prints
 #                   the same report again (to refresh docs/performance.md)
 #
 # Needs: wrk, curl, python3, taskset, setsid, cc (and meson and ninja to build); nginx and
 # lighttpd are skipped with a note if missing. Uses ../shared/bench/{nginx-shim,lighttpd-shim}
-# next to the source tree when present, else equivalent configurations. Every server it starts
-# runs in its own session and is killed (with its children) on exit.
+# next to the source tree when present, else equivalent configurations, and the io_uring fixed
+# answer ../shared/bench/uring-limit.c when it is there and builds (liburing-dev). Every server
+# it starts runs in its own session and is killed (with its children) on exit.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,7 +41,7 @@ rep=${BENCH_REPEAT:-3}
 nidle=${BENCH_IDLE:-1000}
 only=" ${BENCH_CASES:-} "
 wanted() { [ "$only" = "  " ] || [[ $only == *" ${1%%-*} "* ]]; } # CASE-ID
-shared=$src/../shared/bench
+shared=${BENCH_SHARED:-$src/../shared/bench}
 
 # --- tools: say everything that is missing at once, with the package that has it --------------
 need=(wrk:wrk curl:curl python3:python3 taskset:util-linux setsid:util-linux cc:gcc awk:mawk)
@@ -165,6 +167,23 @@ chmod 755 "$work/nginx-eq" "$work/lighttpd-eq"
 for p in ceiling fork-ceiling sendfile-ref bulk-client; do
 	cc -O2 -o "$work/$p" "$here/$p.c" || { echo "bench.sh: cannot build $here/$p.c" >&2; exit 1; }
 done
+# The io_uring reference (../shared/bench/uring-limit.c, liburing) when it is there and builds,
+# with the others' command line.
+uring=
+if [ -f "$shared/uring-limit.c" ]; then
+	if cc -O2 -o "$work/uring-limit" "$shared/uring-limit.c" -luring 2>/dev/null; then
+		uring=1
+		cat >"$work/uring-eq" <<'EOF'
+#!/bin/bash
+listen=127.0.0.1:8080
+while [ $# -gt 0 ]; do case "$1" in --listen) listen=$2; shift 2;; *) shift;; esac; done
+exec "$(dirname "$0")/uring-limit" "${listen##*:}" 1024
+EOF
+		chmod 755 "$work/uring-eq"
+	else
+		echo "bench.sh: $shared/uring-limit.c does not build (apt-get install liburing-dev); no io_uring column" >&2
+	fi
+fi
 
 all_servers=(event)
 [ -n "$cand" ] && all_servers+=(candidate)
@@ -172,6 +191,7 @@ all_servers+=(fork)
 command -v nginx >/dev/null && all_servers+=(nginx)
 command -v lighttpd >/dev/null && all_servers+=(lighttpd)
 all_servers+=(ceiling ceiling16k fork-ceiling sendfile-ref)
+[ -n "$uring" ] && all_servers+=(uring)
 servers=()
 for s in "${all_servers[@]}"; do
 	case " ${BENCH_SERVERS:-${all_servers[*]}} " in *" $s "*) servers+=("$s");; esac
@@ -189,6 +209,7 @@ server_cmd() { # NAME -> array cmd
 	ceiling16k) cmd=("$work/ceiling" --body 16384);;
 	fork-ceiling) cmd=("$work/fork-ceiling");;
 	sendfile-ref) cmd=("$work/sendfile-ref");;
+	uring) cmd=("$work/uring-eq");;
 	w[0-9]*-*) local n=${1%%-*}; cmd=("$serve" --model event --quiet --max-conns 4096 --workers "${n#w}");;
 	esac
 }
@@ -228,19 +249,34 @@ descendants() { # PID -> all descendant pids
 }
 kb() { awk -v k="$2:" '$1==k{print $2; f=1} END{if(!f) print 0}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# CPU time of a server in clock ticks: utime + stime of the process and of every live descendant
-# (threads included: /proc/PID/stat sums them), plus cutime + cstime, where the time of children
-# already reaped has gone. The server's own stat is read last: a child reaped meanwhile is then
-# counted twice (once, at worst), never lost. Fields after the ") " that ends the command name:
-# utime is $12, stime $13, cutime $14, cstime $15.
-cpu_ticks() { # PID
-	local files=() k
-	for k in $(descendants "$1"); do files+=("/proc/$k/stat"); done
-	files+=("/proc/$1/stat")
-	cat "${files[@]}" 2>/dev/null | awk '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { printf "%d\n", t }'
-}
-cpu_ticks_one() { # PID: utime + stime + cutime + cstime of one process (0 if it is gone)
-	awk '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { printf "%d\n", t }' "/proc/$1/stat" 2>/dev/null || echo 0
+# CPU time of a server in nanoseconds: the on-CPU time (user + system) of every thread of the
+# process and of its live descendants, from /proc/PID/task/TID/schedstat (nanoseconds: utime and
+# stime are whole clock ticks per process, which would drop up to a tick for every short-lived
+# fork-model child), plus cutime + cstime of each, where the time of children already reaped has
+# gone (summed exactly by the kernel, rounded down to a tick once). The server itself is read
+# last: a child reaped meanwhile is then counted twice at worst, never lost. Without schedstat,
+# utime + stime from /proc/PID/stat (ticks) stand in. In /proc/PID/stat, after the ") " that
+# ends the command name, utime is $12, stime $13, cutime $14 and cstime $15.
+if [ -r /proc/self/schedstat ]; then
+	cpu_ns() { # PID...
+		local k ss=() st=()
+		for k in "$@"; do ss+=(/proc/"$k"/task/*/schedstat); st+=("/proc/$k/stat"); done
+		{ cat "${ss[@]}" 2>/dev/null | awk '{ t += $1 } END { printf "%d ", t }'
+		  cat "${st[@]}" 2>/dev/null | awk '{ sub(/^.*\) /, ""); t += $14 + $15 } END { printf "%d\n", t }'
+		} | awk -v hz="$hz" '{ printf "%.0f\n", $1 + $2 * 1e9 / hz }'
+	}
+else
+	cpu_ns() { # PID...
+		local k st=()
+		for k in "$@"; do st+=("/proc/$k/stat"); done
+		cat "${st[@]}" 2>/dev/null |
+			awk -v hz="$hz" '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { printf "%.0f\n", t * 1e9 / hz }'
+	}
+fi
+tree_ns() { # PID: cpu_ns of the server's whole tree, children first and the server last
+	local t
+	mapfile -t t < <(descendants "$1")
+	cpu_ns "${t[@]}" "$1"
 }
 # CPU 0 (the server's) and CPU 1 (the client's) from /proc/stat: busy, softirq and total ticks.
 cpu_stat() {
@@ -249,7 +285,7 @@ cpu_stat() {
 }
 
 # The client, in a subshell of its own: its output, then its CPU time (user + system of wrk or
-# bulk-client, from the shell's `times`) in clock ticks in $work/client-ticks.
+# bulk-client, from the shell's `times`, milliseconds) in microseconds in $work/client-us.
 run_client() { # TOOL args...
 	local tool=$1 rc=0; shift
 	if [ "$tool" = wrk ]; then
@@ -258,8 +294,8 @@ run_client() { # TOOL args...
 		taskset -c "$cpin" "$work/bulk-client" -d "$secs" "$@" 2>&1 || rc=$?
 	fi
 	times >"$work/times"
-	awk -v hz="$hz" 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] }
-		printf "%d\n", t * hz + 0.5 }' "$work/times" >"$work/client-ticks"
+	awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] }
+		printf "%.0f\n", t * 1e6 }' "$work/times" >"$work/client-us"
 	return $rc
 }
 
@@ -272,13 +308,13 @@ measure() {
 	local out t0 t1 s0 s1 rc=0 load p
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	declare -A p0=()
-	for p in "$spid" $(descendants "$spid"); do p0[$p]=$(cpu_ticks_one "$p"); done
-	s0=$(cpu_stat); t0=$(cpu_ticks "$spid")
+	for p in "$spid" $(descendants "$spid"); do p0[$p]=$(cpu_ns "$p"); done
+	s0=$(cpu_stat); t0=$(tree_ns "$spid")
 	out=$(run_client "$tool" "$@") || rc=$?
-	t1=$(cpu_ticks "$spid"); s1=$(cpu_stat)
+	t1=$(tree_ns "$spid"); s1=$(cpu_stat)
 	{
 		printf '%s\t%s\t%s' "$name" "$case" "$r"
-		for p in "$spid" $(descendants "$spid"); do printf '\t%s' $(($(cpu_ticks_one "$p") - ${p0[$p]:-0})); done
+		for p in "$spid" $(descendants "$spid"); do printf '\t%s' $(($(cpu_ns "$p") - ${p0[$p]:-0})); done
 		echo
 	} >>"$work/procs.tsv"
 	echo "$out" >>"$work/$tool-$name-$case.log"
@@ -289,7 +325,7 @@ measure() {
 	local extra
 	extra=$(printf '%s\t' "$((t1 - t0))"; echo "$s0 $s1" | awk '{
 		printf "%d\t%d\t%d\t%d\t%d", $7 - $1, $8 - $2, $9 - $3, $10 - $4, $12 - $6 }')
-	extra="$extra	$load	$(cat "$work/client-ticks")"
+	extra="$extra	$load	$(cat "$work/client-us")"
 	if [ "$tool" = wrk ]; then
 		echo "$out" | awk -v s="$name" -v c="$case" -v r="$r" -v x="$extra" '
 			function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
@@ -357,7 +393,7 @@ declare -A spids=() ports=()
 for name in "${servers[@]}"; do
 	start_server "$name" || continue
 	spids[$name]=$spid; ports[$name]=$port
-	case "$name" in ceiling*|fork-ceiling) continue;; esac
+	case "$name" in ceiling*|fork-ceiling|uring) continue;; esac
 	sanity "$name"
 	[ "$name" = sendfile-ref ] && continue
 	[ "$nidle" -gt 0 ] || continue
@@ -367,7 +403,7 @@ for name in "${servers[@]}"; do
 done
 # CASE-ID|SERVERS|TOOL|client args (PATH last)
 cases=(
-	"a-1k-ka-c64|event fork nginx lighttpd ceiling|wrk|-c64|1k.bin"
+	"a-1k-ka-c64|event fork nginx lighttpd ceiling uring|wrk|-c64|1k.bin"
 	"b-1k-close-c16|event fork nginx lighttpd ceiling fork-ceiling|wrk|-c16 -H 'Connection: close'|1k.bin"
 	"c-16k-ka-c64|event fork nginx lighttpd ceiling16k|wrk|-c64|16k.bin"
 	"d-64m-c4|event fork nginx lighttpd sendfile-ref|wrk|-c4|64m.bin"
@@ -377,7 +413,7 @@ cases=(
 	"i-1m-ka-c16|event fork nginx lighttpd sendfile-ref|wrk|-c16|1m.bin"
 	"j-1m-bulk-c16|event fork nginx lighttpd sendfile-ref|bulk|-c16 -l 1048576|1m.bin"
 	"s-1k-ka-c16|event|wrk|-c16|1k.bin"
-	"s-1k-ka-c256|event|wrk|-c256|1k.bin"
+	"k-1k-ka-c256|event nginx lighttpd ceiling uring|wrk|-c256|1k.bin"
 )
 for r in $(seq "$rep"); do
 	for c in "${cases[@]}"; do

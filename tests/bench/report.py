@@ -12,7 +12,7 @@ idle connection and the anomalies. Everything printed comes from the one run in 
 import statistics as st
 import sys
 
-COLS = ["event", "candidate", "fork", "nginx", "lighttpd", "ceiling", "fork-ceiling", "sendfile-ref"]
+COLS = ["event", "candidate", "fork", "nginx", "lighttpd", "ceiling", "uring", "fork-ceiling", "sendfile-ref"]
 PEERS = ("nginx", "lighttpd")
 # (id, label, reference program for the case or None)
 CASES = [
@@ -25,10 +25,11 @@ CASES = [
     ("h-64m-bulk-c4", "(h) 64 MiB, 4 conns, bulk-client", "sendfile-ref"),
     ("i-1m-ka-c16", "(i) 1 MiB keep-alive, 16 conns", "sendfile-ref"),
     ("j-1m-bulk-c16", "(j) 1 MiB keep-alive, 16 conns, bulk-client", "sendfile-ref"),
+    ("k-1k-ka-c256", "(k) 1 KiB keep-alive, 256 conns", "ceiling"),
 ]
 LARGE = ("d-", "h-", "i-", "j-")
 FIELDS = ["server", "case", "rep", "tool", "rps", "p50", "p99", "mbps", "non2xx", "sockerr", "requests",
-          "ticks", "c0_busy", "c0_soft", "c0_total", "c1_busy", "c1_total", "load1", "client_ticks"]
+          "cpu_ns", "c0_busy", "c0_soft", "c0_total", "c1_busy", "c1_total", "load1", "client_us"]
 
 
 def load(d):
@@ -36,20 +37,20 @@ def load(d):
     for line in open(f"{d}/meta"):
         k, _, v = line.rstrip("\n").partition("=")
         meta[k] = v
-    hz = int(meta.get("hz", "100"))
     runs = {}
     for line in open(f"{d}/raw.tsv"):
         v = dict(zip(FIELDS, line.rstrip("\n").split("\t")))
         if len(v) < len(FIELDS):
             continue
         run = {k: float(v[k]) for k in ("rps", "p50", "p99", "mbps")}
-        for k in ("non2xx", "sockerr", "requests", "ticks", "c0_busy", "c0_soft", "c0_total", "c1_busy", "c1_total"):
+        for k in ("non2xx", "sockerr", "requests", "cpu_ns", "c0_busy", "c0_soft", "c0_total", "c1_busy", "c1_total",
+                  "client_us"):
             run[k] = int(v[k])
         run["load1"] = float(v["load1"])
         run["tool"] = v["tool"]
         n = run["requests"]
-        run["client_cpu_us"] = int(v["client_ticks"]) / hz * 1e6 / n if n else None
-        run["cpu_us"] = run["ticks"] / hz * 1e6 / n if n else None
+        run["client_cpu_us"] = run["client_us"] / n if n else None
+        run["cpu_us"] = run["cpu_ns"] / 1e3 / n if n else None
         run["soft"] = run["c0_soft"] / run["c0_busy"] if run["c0_busy"] else None
         run["c0"] = run["c0_busy"] / run["c0_total"] if run["c0_total"] else None
         run["c1"] = run["c1_busy"] / run["c1_total"] if run["c1_total"] else None
@@ -136,7 +137,7 @@ def main():
     rows = [[label] + [f"{rp.med(s, c, 'mbps'):.0f}" if rp.has(s, c) else "-" for s in cols]
             for c, label, _ in cases if c.startswith(LARGE) or c.startswith("g-")]
     print(table(["case"] + cols, rows))
-    grid("Server CPU per request (utime + stime of the server and its children, live or reaped)",
+    grid("Server CPU per request (user + system time of the server and its children, live or reaped)",
          lambda s, c: fcpu(rp.med(s, c, "cpu_us")))
 
     def pct(v):
@@ -198,7 +199,7 @@ def main():
 
     rows = []
     for c, label in [("s-1k-ka-c16", "1 KiB, 16 conns"), ("a-1k-ka-c64", "1 KiB, 64 conns"),
-                     ("s-1k-ka-c256", "1 KiB, 256 conns"), ("c-16k-ka-c64", "16 KiB, 64 conns"),
+                     ("k-1k-ka-c256", "1 KiB, 256 conns"), ("c-16k-ka-c64", "16 KiB, 64 conns"),
                      ("i-1m-ka-c16", "1 MiB, 16 conns")]:
         if rp.has("event", c):
             rows.append([label, f"{rp.med('event', c, 'rps'):.0f}",
