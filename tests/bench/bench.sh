@@ -261,8 +261,8 @@ if [ -r /proc/self/schedstat ]; then
 	cpu_ns() { # PID...
 		local k ss=() st=()
 		for k in "$@"; do ss+=(/proc/"$k"/task/*/schedstat); st+=("/proc/$k/stat"); done
-		{ cat "${ss[@]}" 2>/dev/null | awk '{ t += $1 } END { printf "%d ", t }'
-		  cat "${st[@]}" 2>/dev/null | awk '{ sub(/^.*\) /, ""); t += $14 + $15 } END { printf "%d\n", t }'
+		{ cat "${ss[@]}" 2>/dev/null | awk '{ t += $1 } END { printf "%.0f ", t }'
+		  cat "${st[@]}" 2>/dev/null | awk '{ sub(/^.*\) /, ""); t += $14 + $15 } END { printf "%.0f\n", t }'
 		} | awk -v hz="$hz" '{ printf "%.0f\n", $1 + $2 * 1e9 / hz }'
 	}
 else
@@ -281,7 +281,7 @@ tree_ns() { # PID: cpu_ns of the server's whole tree, children first and the ser
 # CPU 0 (the server's) and CPU 1 (the client's) from /proc/stat: busy, softirq and total ticks.
 cpu_stat() {
 	awk '$1 == "cpu0" || $1 == "cpu1" { busy = $2 + $3 + $4 + $7 + $8 + $9
-		printf "%d %d %d ", busy, $8, busy + $5 + $6 } END { print "" }' /proc/stat
+		printf "%.0f %.0f %.0f ", busy, $8, busy + $5 + $6 } END { print "" }' /proc/stat
 }
 
 # The client, in a subshell of its own: its output, then its CPU time (user + system of wrk or
@@ -324,7 +324,7 @@ measure() {
 	fi
 	local extra
 	extra=$(printf '%s\t' "$((t1 - t0))"; echo "$s0 $s1" | awk '{
-		printf "%d\t%d\t%d\t%d\t%d", $7 - $1, $8 - $2, $9 - $3, $10 - $4, $12 - $6 }')
+		printf "%.0f\t%.0f\t%.0f\t%.0f\t%.0f", $7 - $1, $8 - $2, $9 - $3, $10 - $4, $12 - $6 }')
 	extra="$extra	$load	$(cat "$work/client-us")"
 	if [ "$tool" = wrk ]; then
 		echo "$out" | awk -v s="$name" -v c="$case" -v r="$r" -v x="$extra" '
