@@ -405,10 +405,10 @@ done
 cases=(
 	"a-1k-ka-c64|event fork nginx lighttpd ceiling uring|wrk|-c64|1k.bin"
 	"b-1k-close-c16|event fork nginx lighttpd ceiling fork-ceiling|wrk|-c16 -H 'Connection: close'|1k.bin"
-	"c-16k-ka-c64|event fork nginx lighttpd ceiling16k|wrk|-c64|16k.bin"
+	"c-16k-ka-c64|event fork nginx lighttpd ceiling16k sendfile-ref|wrk|-c64|16k.bin"
 	"d-64m-c4|event fork nginx lighttpd sendfile-ref|wrk|-c4|64m.bin"
 	"e-range100-1m-ka-c64|event fork nginx lighttpd|wrk|-c64 -H 'Range: bytes=1000-1099'|1m.bin"
-	"g-16k-bulk-c64|event nginx lighttpd ceiling16k|bulk|-c64 -l 16384|16k.bin"
+	"g-16k-bulk-c64|event nginx lighttpd ceiling16k sendfile-ref|bulk|-c64 -l 16384|16k.bin"
 	"h-64m-bulk-c4|event fork nginx lighttpd sendfile-ref|bulk|-c4 -l 67108864|64m.bin"
 	"i-1m-ka-c16|event fork nginx lighttpd sendfile-ref|wrk|-c16|1m.bin"
 	"j-1m-bulk-c16|event fork nginx lighttpd sendfile-ref|bulk|-c16 -l 1048576|1m.bin"
