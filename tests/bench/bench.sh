@@ -364,6 +364,7 @@ commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')
 git -C "$src" diff --quiet HEAD -- lib include examples 2>/dev/null || commit="$commit+uncommitted"
 {
 	echo "commit=$commit"
+	echo "code=$(git -C "$src" log -1 --format=%h -- lib include examples 2>/dev/null || echo '?')"
 	[ -n "$cand" ] && echo "candidate=$BENCH_CANDIDATE ($(git -C "$BENCH_CANDIDATE" rev-parse --short HEAD 2>/dev/null || echo 'not a git tree'))"
 	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "nproc=$(nproc)"

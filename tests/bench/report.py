@@ -116,6 +116,8 @@ def main():
     cols = [s for s in COLS if any(server_for(s, c[0]) == k[0] for c in cases for k in R)]
     loads = [r["load1"] for v in R.values() for r in v]
     print(f"# Benchmark on {m.get('commit', '?')} ({m.get('date', '?')})\n")
+    print(f"The library and the examples as of commit {m.get('code', '?')} (the last to change lib/, include/ or "
+          "examples/).\n")
     print(f"{m.get('nproc', '?')} CPUs ({m.get('cpu', '?')}), kernel {m.get('kernel', '?')}; "
           f"{m.get('buildtype', '?')} build; nginx {m.get('nginx', '-')}, lighttpd {m.get('lighttpd', '-')}, "
           f"wrk {m.get('wrk', '?')}. Medians of {m.get('rep')} runs of {m.get('secs')} s; servers on CPU 0, "
