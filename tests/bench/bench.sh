@@ -21,7 +21,8 @@
 #   BENCH_SERVERS   only these servers (e.g. 'event nginx lighttpd ceiling16k'); default all
 #   BENCH_CANDIDATE=BUILD_DIR  a second build (say, of a change to lib/) run as the server
 #                   "candidate" beside "event", in every case and with the same settings, so that
-#                   before and after come from one interleaved run
+#                   before and after come from one interleaved run (BENCH_CANDIDATE_NAME: its
+#                   name in the report, default the directory and its commit)
 #   BENCH_SHARED    the shared bench directory (default: SOURCE/../shared/bench)
 #   BENCH_RAW=FILE  also keep the raw per-run results (TSV) in FILE
 #   BENCH_KEEP=DIR  keep everything report.py needs in DIR: `tests/bench/report.py DIR` prints
@@ -365,7 +366,7 @@ git -C "$src" diff --quiet HEAD -- lib include examples 2>/dev/null || commit="$
 {
 	echo "commit=$commit"
 	echo "code=$(git -C "$src" log -1 --format=%h -- lib include examples 2>/dev/null || echo '?')"
-	[ -n "$cand" ] && echo "candidate=$BENCH_CANDIDATE ($(git -C "$BENCH_CANDIDATE" rev-parse --short HEAD 2>/dev/null || echo 'not a git tree'))"
+	[ -n "$cand" ] && echo "candidate=${BENCH_CANDIDATE_NAME:-$BENCH_CANDIDATE ($(git -C "$BENCH_CANDIDATE" rev-parse --short HEAD 2>/dev/null || echo 'not a git tree'))}"
 	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "nproc=$(nproc)"
 	echo "cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"

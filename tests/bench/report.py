@@ -3,11 +3,13 @@
 
 report.py DIR
 
-DIR holds raw.tsv (one line per run), idle.tsv, mem.tsv, anomalies and meta, as bench.sh leaves
-them in its work directory or, with BENCH_KEEP=DIR, keeps them. Prints Markdown: the medians per
-case and server (requests/s, MB/s, latency, the server's CPU per request, the CPU counters), the
-ratios, the target table with PASS/MISS, the cap check, the event model's scaling, memory per
-idle connection and the anomalies. Everything printed comes from the one run in DIR.
+DIR holds raw.tsv (one line per run), procs.tsv, idle.tsv, mem.tsv, anomalies and meta, as
+bench.sh leaves them in its work directory or, with BENCH_KEEP=DIR, keeps them. Prints Markdown
+(headings from level 2, to paste into docs/performance.md): the medians per case and server
+(requests/s, latency, MB/s, the server's and the client's CPU per request, the CPU counters),
+the ratios, the target table with PASS/MISS (and again with a candidate build in the event
+model's place, if the run had one), the cap check, the event model's scaling, the workers,
+memory per idle connection and the anomalies. Everything printed comes from the one run in DIR.
 """
 import statistics as st
 import sys
@@ -115,7 +117,7 @@ def main():
     cases = [c for c in CASES if any(k[1] == c[0] for k in R)]
     cols = [s for s in COLS if any(server_for(s, c[0]) == k[0] for c in cases for k in R)]
     loads = [r["load1"] for v in R.values() for r in v]
-    print(f"# Benchmark on {m.get('commit', '?')} ({m.get('date', '?')})\n")
+    print(f"## Benchmark run: {m.get('commit', '?')} ({m.get('date', '?')})\n")
     print(f"The library and the examples as of commit {m.get('code', '?')} (the last to change lib/, include/ or "
           "examples/).\n")
     print(f"{m.get('nproc', '?')} CPUs ({m.get('cpu', '?')}), kernel {m.get('kernel', '?')}; "
@@ -130,12 +132,12 @@ def main():
         rows = []
         for c, label, _ in cases:
             rows.append([label] + [cell(server_for(s, c), c) if rp.has(server_for(s, c), c) else "-" for s in cols])
-        print(f"\n## {title}\n")
+        print(f"\n### {title}\n")
         print(table(["case"] + cols, rows))
 
     grid("Requests/s", lambda s, c: f"{rp.med(s, c, 'rps'):.0f}")
     grid("Latency p50 / p99 (ms)", lambda s, c: f"{rp.med(s, c, 'p50'):.2f} / {rp.med(s, c, 'p99'):.2f}")
-    print("\n## MB/s (2^20 bytes/s, all bytes received)\n")
+    print("\n### MB/s (2^20 bytes/s, all bytes received)\n")
     rows = [[label] + [f"{rp.med(s, c, 'mbps'):.0f}" if rp.has(s, c) else "-" for s in cols]
             for c, label, _ in cases if c.startswith(LARGE) or c.startswith("g-")]
     print(table(["case"] + cols, rows))
@@ -149,7 +151,7 @@ def main():
     grid("Client CPU per request (user + system of wrk or bulk-client)", lambda s, c: fcpu(rp.med(s, c, "client_cpu_us")))
 
     # ratios
-    print("\n## Ratios (same run): event and fork against the faster peer (req/s), the leaner peer "
+    print("\n### Ratios (same run): event and fork against the faster peer (req/s), the leaner peer "
           "(CPU per request) and the case's reference program\n")
     rows = []
     for c, label, ref in cases:
@@ -179,10 +181,10 @@ def main():
         for cc in ("ka-c64", "close-c64"):
             for r in R.get((mdl + "-cap16", cc), [])[:1]:
                 cap.append((mdl, cc, r))
-    print("\n## Targets\n")
+    print("\n### Targets\n")
     print_targets(rp, cases, "event", idle, cap)
     if any(k[0] == "candidate" for k in R):
-        print(f"\n## Candidate build ({m.get('candidate', '?')}) against the event model, same run\n")
+        print(f"\n### Candidate build ({m.get('candidate', '?')}) against the event model, same run\n")
         rows = []
         for c, label, _ in cases:
             if rp.has("candidate", c) and rp.has("event", c):
@@ -195,7 +197,7 @@ def main():
         print_targets(rp, cases, "candidate", idle, [])
 
     if cap:
-        print("\n## Past the cap (--max-conns 16, 64 wrk connections, one run each)\n")
+        print("\n### Past the cap (--max-conns 16, 64 wrk connections, one run each)\n")
         print(table(["model", "case", "req/s", "non-2xx", "socket errors"],
                     [[mdl, cc, f"{r['rps']:.0f}", str(r["non2xx"]), str(r["sockerr"])] for mdl, cc, r in cap]))
 
@@ -208,13 +210,13 @@ def main():
                          f"{rp.med('event', c, 'p50'):.2f} / {rp.med('event', c, 'p99'):.2f}",
                          f"{rp.med('event', c, 'mbps'):.0f}", fcpu(rp.med("event", c, "cpu_us"))])
     if rows:
-        print("\n## Scaling (event model, keep-alive, wrk)\n")
+        print("\n### Scaling (event model, keep-alive, wrk)\n")
         print(table(["case", "req/s", "p50 / p99 ms", "MB/s", "CPU/request"], rows))
 
     workers(rp)
 
     if idle:
-        print(f"\n## (f) Memory per idle keep-alive connection ({idle_n(rp)} connections after one request each)\n")
+        print(f"\n### (f) Memory per idle keep-alive connection ({idle_n(rp)} connections after one request each)\n")
         rows = []
         for s in cols:
             if s in idle:
@@ -244,7 +246,7 @@ def main():
         for kv in v:
             if kv["alive"] < kv["n"] or kv["ok"] < kv["n"]:
                 an.append(f"{s} idle: {kv['ok']}/{kv['n']} answered 200, {kv['alive']} still open at sampling")
-    print("\n## Anomalies\n")
+    print("\n### Anomalies\n")
     print("\n".join("- " + a for a in an) if an else "none")
 
 
@@ -319,7 +321,7 @@ def workers(rp):
                      fcpu(srv), fcpu(cl), fcpu(srv + cl) if srv and cl else "-",
                      f"{100 * rp.med(v, c, 'c0'):.0f} / {100 * rp.med(v, c, 'c1'):.0f}",
                      f"{100 * st.median(split[v]):.0f}%" if v in split else "-"])
-    print("\n## Workers (ymk_config_set_workers), 1 KiB keep-alive, 64 conns\n")
+    print("\n### Workers (ymk_config_set_workers), 1 KiB keep-alive, 64 conns\n")
     print("`-1core`: every server process on CPU 0, wrk -t1 on CPU 1; `-2cores`: server and wrk -t2 both free "
           "to use CPUs 0 and 1.\n")
     print(table(["variant", "req/s", "p50 / p99 ms", "server CPU/request", "client CPU/request", "sum",
