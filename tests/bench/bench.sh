@@ -6,8 +6,8 @@
 # connection, a bare sendfile loop), on loopback. Each server is pinned to CPU 0 (taskset -c 0)
 # and driven by a client pinned to CPU 1: wrk, and for the large files also bulk-client.c, which
 # reads into 256 KiB buffers and so is not the limit that wrk is. Around every run it reads the
-# server's CPU time (utime + stime of the server and of all its children, live or reaped) and
-# the CPU 0 / CPU 1 counters in /proc/stat, so it reports the server's CPU per request and the
+# server's CPU time (user + system, of the server and of all its children, live or reaped), the
+# client's, and the CPU 0 / CPU 1 counters in /proc/stat, so it reports CPU per request and the
 # kernel's softirq share beside requests/s. Prints medians of BENCH_REPEAT runs, the ratios and
 # the target table, all from this one invocation, as Markdown tables.
 #
@@ -301,9 +301,9 @@ run_client() { # TOOL args...
 }
 
 # measure NAME CASE REP TOOL client-args... : one run of wrk or bulk-client, one line in raw.tsv:
-#   server case rep tool rps p50_ms p99_ms MBps non2xx sockerr requests cpu_ticks
-#   cpu0_busy cpu0_softirq cpu0_total cpu1_busy cpu1_total load1 client_ticks
-# and the CPU ticks of each process of the server (main first) in procs.tsv.
+#   server case rep tool rps p50_ms p99_ms MBps non2xx sockerr requests server_cpu_ns
+#   cpu0_busy cpu0_softirq cpu0_total cpu1_busy cpu1_total (clock ticks) load1 client_cpu_us
+# and the CPU nanoseconds of each process of the server (main first) in procs.tsv.
 measure() {
 	local name=$1 case=$2 r=$3 tool=$4; shift 4
 	local out t0 t1 s0 s1 rc=0 load p
