@@ -152,7 +152,8 @@ typedef struct ymk_bundle {
 /* A request handler, called once per request after the head was parsed and the path validated
  * (a request the library refuses, such as a traversal or a malformed head, never reaches it).
  * Return 0 after answering with ymk_respond_buffer() or ymk_respond_fd(); YMK_PASS to let the
- * static-file handler answer; or an HTTP status 400..599 to have the library send its error page.
+ * static-file handler answer; or an HTTP status 400..599 to have the library send its error page
+ * (with the headers added by ymk_response_header(), such as a 401's WWW-Authenticate).
  * Any other value, or 0 without an answer, is answered 500.
  * Runs in the thread that called ymk_server_run(); in the fork model, in the child process. */
 typedef int ymk_handler_fn(ymk_request *req, void *user);
