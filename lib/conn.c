@@ -154,6 +154,7 @@ static void handle_request(struct ymk__conn *c)
 	const struct ymk__http_request *req = r->http;
 
 	terminate_strings(req);
+	r->transport = &c->tr;
 	c->log_method = req->method;
 	c->log_target = req->target;
 	c->log_version = req->version_minor;
@@ -455,7 +456,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-uint64_t ymk__conn_deadline(const struct ymk__conn *c)
+static uint64_t state_deadline(const struct ymk__conn *c)
 {
 	const struct ymk__settings *s = &c->srv->s;
 	switch (c->state) {
@@ -476,6 +477,13 @@ uint64_t ymk__conn_deadline(const struct ymk__conn *c)
 	case YMK__ST_LINGER: return c->t_linger;
 	}
 	return 0;
+}
+
+uint64_t ymk__conn_deadline(const struct ymk__conn *c)
+{
+	/* The transport's own deadline (a TLS handshake's) counts as well. */
+	uint64_t d = state_deadline(c);
+	return c->tr.deadline ? min_u64(d, c->tr.deadline) : d;
 }
 
 enum ymk__want ymk__conn_expire(struct ymk__conn *c, uint64_t now)

@@ -11,6 +11,7 @@
 #include "internal.h"
 #include "path.h"
 #include "response.h"
+#include "transport.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 /* The request as handlers see it (the public ymk_request). */
 struct ymk_request {
 	ymk_server *srv;
+	const struct ymk__transport *transport; /* the connection's, for the TLS accessors */
 	const struct sockaddr *peer;
 	socklen_t peer_len;
 	struct ymk__http_request *http; /* the parsed head, in this object's block */
