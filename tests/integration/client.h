@@ -16,6 +16,7 @@
  * pipelined responses are read one after the other. */
 typedef struct tc_conn {
 	int fd;
+	void *tls; /* the OpenSSL SSL object in TLS mode (tc_tls_enabled()), else NULL */
 	char *buf;
 	size_t len;
 	size_t cap;
@@ -42,6 +43,21 @@ typedef struct tc_response {
 	bool until_eof;     /* the body had no length and ran until the connection closed */
 } tc_response;
 
+/* TLS mode: when the environment names a CA file in YMK_TEST_TLS_CA, every connection is TLS
+ * (OpenSSL's client), verified against that CA for the address connected to, with SNI from
+ * YMK_TEST_TLS_SNI (default "localhost") and ALPN http/1.1. The same calls then send and read the
+ * decrypted bytes; EOF is the end of the TLS stream (close_notify or the TCP FIN). */
+bool tc_tls_enabled(void);
+
+/* Like tc_connect() but TLS with the given SNI name (NULL: none) and ALPN list (wire format, NULL:
+ * http/1.1), whatever the environment says; the CA is YMK_TEST_TLS_CA's. */
+int tc_connect_tls(tc_conn *c, const char *host, int port, const char *sni, const char *alpn, int timeout_ms);
+
+/* The connection's negotiated version ("TLSv1.3"), and the subject CN of the server's certificate
+ * (into buf); NULL when not TLS. */
+const char *tc_tls_version(const tc_conn *c);
+const char *tc_tls_peer_cn(const tc_conn *c, char *buf, size_t len);
+
 /* Milliseconds on the monotonic clock. */
 long long tc_now_ms(void);
 
@@ -54,6 +70,10 @@ void tc_close(tc_conn *c);
 /* Sends all len bytes within timeout_ms. Returns 0, or -1 with c->err (peer closed, timeout...). */
 int tc_send(tc_conn *c, const void *data, size_t len, int timeout_ms);
 int tc_send_str(tc_conn *c, const char *s, int timeout_ms);
+
+/* One send() of the bytes (in TLS mode one SSL_write(), one record up to 16 KiB), for tests that
+ * need bytes to arrive together. Returns what it sent, or -1. */
+long tc_send_once(tc_conn *c, const void *data, size_t len);
 
 /* Reads one response within timeout_ms. head_request says the request was HEAD (no body follows);
  * 1xx, 204 and 304 never have a body either. The body is read by Content-Length, else until EOF.

@@ -38,6 +38,14 @@ struct harness H;
 
 static ymk_server *volatile child_server;
 
+/* SIGHUP in the server child: the certificate files are read again (the reload tests). */
+static void on_sighup(int sig)
+{
+	(void)sig;
+	if (child_server != NULL)
+		(void)ymk_server_tls_reload(child_server);
+}
+
 static void on_sigterm(int sig)
 {
 	(void)sig;
@@ -279,6 +287,14 @@ void start(const struct server_opts *o)
 			      ymk_config_error(cfg));
 	}
 
+	/* TLS mode (client.h): the same suites over HTTPS, with the test PKI's certificate. */
+	if (getenv("YMK_TEST_TLS_CERT")) {
+		rc = ymk_config_add_tls_cert_file(cfg, getenv("YMK_TEST_TLS_CERT"), getenv("YMK_TEST_TLS_KEY"));
+		ck_assert_msg(rc == 0, "add_tls_cert_file: %s (%s)", ymk_strerror(rc), ymk_config_error(cfg));
+	}
+	if (o->configure)
+		o->configure(cfg);
+
 	rc = ymk_server_new(&srv, cfg);
 	ck_assert_msg(rc == 0 && srv != NULL, "ymk_server_new: %d %s (%s)", rc, ymk_strerror(rc),
 		      ymk_config_error(cfg));
@@ -301,6 +317,8 @@ void start(const struct server_opts *o)
 		sigemptyset(&sa.sa_mask);
 		child_server = srv;
 		sigaction(SIGTERM, &sa, NULL);
+		sa.sa_handler = on_sighup;
+		sigaction(SIGHUP, &sa, NULL);
 		/* Check kills the test's process group after each test, which would leave no chance
 		 * to clean up: use a group of our own, and never outlive the test process. */
 		setpgid(0, 0);

@@ -84,7 +84,11 @@ struct server_opts {
 	bool precompressed;
 	const char *error_pages; /* a directory name under H.base (made by .fixtures) */
 	void (*fixtures)(void);  /* adds fixtures after the common tree was built */
+	void (*configure)(ymk_config *cfg); /* last settings before the server is made (TLS tests) */
 };
+
+/* In TLS mode (client.h) the server gets YMK_TEST_TLS_CERT and YMK_TEST_TLS_KEY, and SIGHUP
+ * makes the server process call ymk_server_tls_reload(). */
 
 /* YMK_MODEL_EVENT for loop index 0, YMK_MODEL_FORK for 1. */
 int model_of(int i);
