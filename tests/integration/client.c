@@ -186,9 +186,11 @@ static int tls_handshake(tc_conn *c, const char *host, const char *sni, const ch
 		SSL_set_alpn_protos(c->tls, (const unsigned char *)alpn, (unsigned)strlen(alpn));
 	else
 		SSL_set_alpn_protos(c->tls, http11, sizeof http11 - 1);
-	/* The certificate must name the address connected to. */
+	/* The certificate must name what was asked for: the SNI name, else the address. */
 	X509_VERIFY_PARAM *vp = SSL_get0_param(c->tls);
-	if (!X509_VERIFY_PARAM_set1_ip_asc(vp, host))
+	if (sni)
+		X509_VERIFY_PARAM_set1_host(vp, sni, 0);
+	else if (!X509_VERIFY_PARAM_set1_ip_asc(vp, host))
 		X509_VERIFY_PARAM_set1_host(vp, host, 0);
 	SSL_set_connect_state(c->tls);
 	for (;;) {

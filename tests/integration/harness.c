@@ -288,7 +288,7 @@ void start(const struct server_opts *o)
 	}
 
 	/* TLS mode (client.h): the same suites over HTTPS, with the test PKI's certificate. */
-	if (getenv("YMK_TEST_TLS_CERT")) {
+	if (getenv("YMK_TEST_TLS_CERT") && !o->no_env_cert) {
 		rc = ymk_config_add_tls_cert_file(cfg, getenv("YMK_TEST_TLS_CERT"), getenv("YMK_TEST_TLS_KEY"));
 		ck_assert_msg(rc == 0, "add_tls_cert_file: %s (%s)", ymk_strerror(rc), ymk_config_error(cfg));
 	}

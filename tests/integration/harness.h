@@ -85,6 +85,7 @@ struct server_opts {
 	const char *error_pages; /* a directory name under H.base (made by .fixtures) */
 	void (*fixtures)(void);  /* adds fixtures after the common tree was built */
 	void (*configure)(ymk_config *cfg); /* last settings before the server is made (TLS tests) */
+	bool no_env_cert; /* TLS mode: leave out YMK_TEST_TLS_CERT (configure adds certificates) */
 };
 
 /* In TLS mode (client.h) the server gets YMK_TEST_TLS_CERT and YMK_TEST_TLS_KEY, and SIGHUP
