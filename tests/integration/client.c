@@ -22,9 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#if TC_TLS
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#endif
 
 /* Results of fill(). */
 enum { FILL_DATA = 1, FILL_EOF = 0, FILL_ERROR = -1, FILL_TIMEOUT = -2 };
@@ -58,13 +60,16 @@ static int remaining_ms(long long deadline)
 /* Waits for events on the socket: 1 ready, 0 deadline passed, -1 error. */
 static int wait_fd(tc_conn *c, short events, long long deadline)
 {
+#if TC_TLS
 	if (c->tls && (events & POLLIN) && SSL_pending(c->tls) > 0)
 		return 1;
+#endif
 	for (;;) {
 		struct pollfd p = {.fd = c->fd, .events = events};
 		int left = remaining_ms(deadline);
 		int n = poll(&p, 1, left);
 
+#if TC_TLS
 		if (n > 0 && c->tls && events == POLLIN && SSL_is_init_finished(c->tls)) {
 			/* Readable may be a record that carries no data (a TLS 1.3 session ticket):
 			 * only data, an end or an error counts. */
@@ -77,6 +82,7 @@ static int wait_fd(tc_conn *c, short events, long long deadline)
 			}
 			continue;
 		}
+#endif
 		if (n > 0)
 			return 1;
 		if (n == 0) {
@@ -122,6 +128,10 @@ const char *tc_show(const char *data, size_t len)
 	return out;
 }
 
+static int connect_any(tc_conn *c, const char *host, int port, int timeout_ms, int tls, const char *sni,
+		       const char *alpn);
+
+#if TC_TLS
 bool tc_tls_enabled(void)
 {
 	const char *ca = getenv("YMK_TEST_TLS_CA");
@@ -210,9 +220,6 @@ static int tls_handshake(tc_conn *c, const char *host, const char *sni, const ch
 	}
 }
 
-static int connect_any(tc_conn *c, const char *host, int port, int timeout_ms, int tls, const char *sni,
-		       const char *alpn);
-
 int tc_connect(tc_conn *c, const char *host, int port, int timeout_ms)
 {
 	const char *sni = getenv("YMK_TEST_TLS_SNI");
@@ -240,6 +247,39 @@ const char *tc_tls_peer_cn(const tc_conn *c, char *buf, size_t len)
 	X509_free(x);
 	return n < 0 ? NULL : buf;
 }
+
+#else
+bool tc_tls_enabled(void)
+{
+	return false;
+}
+
+int tc_connect_tls(tc_conn *c, const char *host, int port, const char *sni, const char *alpn, int timeout_ms)
+{
+	(void)host, (void)port, (void)sni, (void)alpn, (void)timeout_ms;
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	set_err(c, "the tests were built without OpenSSL");
+	return -1;
+}
+
+int tc_connect(tc_conn *c, const char *host, int port, int timeout_ms)
+{
+	return connect_any(c, host, port, timeout_ms, 0, NULL, NULL);
+}
+
+const char *tc_tls_version(const tc_conn *c)
+{
+	(void)c;
+	return NULL;
+}
+
+const char *tc_tls_peer_cn(const tc_conn *c, char *buf, size_t len)
+{
+	(void)c, (void)buf, (void)len;
+	return NULL;
+}
+#endif
 
 static int connect_any(tc_conn *c, const char *host, int port, int timeout_ms, int tls, const char *sni,
 		       const char *alpn)
@@ -298,12 +338,18 @@ static int connect_any(tc_conn *c, const char *host, int port, int timeout_ms, i
 	}
 	/* Small writes (a paced client) must leave at once. */
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#if TC_TLS
 	if (tls && tls_handshake(c, host, sni, alpn, tc_now_ms() + timeout_ms) < 0)
 		goto fail;
+#else
+	(void)tls, (void)sni, (void)alpn;
+#endif
 	return 0;
 fail:
+#if TC_TLS
 	if (c->tls)
 		SSL_free(c->tls);
+#endif
 	c->tls = NULL;
 	close(c->fd);
 	c->fd = -1;
@@ -312,8 +358,10 @@ fail:
 
 void tc_close(tc_conn *c)
 {
+#if TC_TLS
 	if (c->tls)
 		SSL_free(c->tls);
+#endif
 	c->tls = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
@@ -329,6 +377,7 @@ int tc_send(tc_conn *c, const void *data, size_t len, int timeout_ms)
 	const char *p = data;
 	long long deadline = tc_now_ms() + timeout_ms;
 
+#if TC_TLS
 	while (len > 0 && c->tls) {
 		size_t n = 0;
 		ERR_clear_error();
@@ -346,6 +395,7 @@ int tc_send(tc_conn *c, const void *data, size_t len, int timeout_ms)
 			set_err(c, "send: TLS: %s (%zu bytes unsent)", ssl_why(), len);
 		return -1;
 	}
+#endif
 	while (len > 0) {
 		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
 		int w;
@@ -375,6 +425,7 @@ int tc_send(tc_conn *c, const void *data, size_t len, int timeout_ms)
 
 long tc_send_once(tc_conn *c, const void *data, size_t len)
 {
+#if TC_TLS
 	if (c->tls) {
 		size_t n = 0;
 		ERR_clear_error();
@@ -383,6 +434,7 @@ long tc_send_once(tc_conn *c, const void *data, size_t len)
 		ERR_clear_error();
 		return -1;
 	}
+#endif
 	return (long)send(c->fd, data, len, MSG_NOSIGNAL);
 }
 
@@ -415,6 +467,7 @@ static int fill(tc_conn *c, long long deadline)
 		c->buf = nb;
 		c->cap = cap;
 	}
+#if TC_TLS
 	while (c->tls) {
 		size_t n = 0;
 		ERR_clear_error();
@@ -439,6 +492,7 @@ static int fill(tc_conn *c, long long deadline)
 		if (w < 0)
 			return FILL_ERROR;
 	}
+#endif
 	for (;;) {
 		ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
 		int w;
