@@ -74,7 +74,8 @@ function startServer(name, argv) {
         const m = /(?:listening|serving .*) on port (\d+)/.exec(line);
         if (m && !s.port) {
           s.port = Number(m[1]);
-          s.url = 'http://127.0.0.1:' + s.port;
+          // firmware-ui says "(https)" when it serves TLS with its self-signed certificate.
+          s.url = (/listening on port \d+ \(https\)/.test(line) ? 'https://localhost:' : 'http://127.0.0.1:') + s.port;
           clearTimeout(timer);
           resolve(s);
         }
@@ -227,7 +228,7 @@ async function checkFirmware(context, browser) {
   check(await page.locator('#st-name').textContent() === 'Bench <unit> "7"', 'firmware-ui: the status shows the saved name');
 
   // Without JavaScript the page still shows the settings, and the form still saves.
-  const nojs = await browser.newContext({ javaScriptEnabled: false });
+  const nojs = await browser.newContext({ javaScriptEnabled: false, ignoreHTTPSErrors: true });
   const plain = await nojs.newPage();
   await plain.goto(fw.url + '/', { waitUntil: 'load' });
   check(await plain.locator('input[name=ntp]').inputValue() === 'time.example.net' &&
@@ -358,7 +359,8 @@ async function main() {
   console.log('browser: Chromium ' + browser.version() + ', playwright-core ' +
     require(path.resolve(process.env.YMK_NODE_MODULES, 'playwright-core/package.json')).version);
   try {
-    const context = await browser.newContext();
+    // firmware-ui's certificate is self-signed, made at its first start: accepted as a user would.
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
     context.setDefaultTimeout(WAIT_MS);
     await checkWww(context);
     await checkFirmware(context, browser);
