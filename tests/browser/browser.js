@@ -15,6 +15,7 @@
 // failure. run.sh checks the prerequisites (and skips, exit 77, without them).
 'use strict';
 
+const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -228,7 +229,7 @@ async function checkFirmware(context, browser) {
   check(await page.locator('#st-name').textContent() === 'Bench <unit> "7"', 'firmware-ui: the status shows the saved name');
 
   // Without JavaScript the page still shows the settings, and the form still saves.
-  const nojs = await browser.newContext({ javaScriptEnabled: false, ignoreHTTPSErrors: true });
+  const nojs = await browser.newContext({ javaScriptEnabled: false });
   const plain = await nojs.newPage();
   await plain.goto(fw.url + '/', { waitUntil: 'load' });
   check(await plain.locator('input[name=ntp]').inputValue() === 'time.example.net' &&
@@ -349,18 +350,29 @@ async function main() {
   // Debian's Chromium; launch() gives it a fresh temporary profile (its own --user-data-dir) and
   // headless: true adds --headless. Nothing reaches out: no QUIC, no background networking, no
   // component updates, no sync.
+  const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  // firmware-ui serves HTTPS with the self-signed certificate it makes at its first start: a first
+  // start makes it now, and Chromium is told to trust its key, as a user who installed the
+  // certificate would have it (docs/tls.md), so that pages are cached and revalidated as usual.
+  const first = await startServer('firmware-ui (first start)', [path.join(build, 'examples/firmware-ui'),
+    '--listen', '127.0.0.1:0', '--data', path.join(tmp, 'fw-data')]);
+  check(await stopServer(first), 'firmware-ui: the first start exits cleanly', JSON.stringify(first.exited));
+  const certFile = path.join(tmp, 'fw-data', 'tls-cert.pem');
+  if (first.url.startsWith('https:')) {
+    const spki = new crypto.X509Certificate(fs.readFileSync(certFile)).publicKey.export({ type: 'spki', format: 'der' });
+    args.push('--ignore-certificate-errors-spki-list=' + crypto.createHash('sha256').update(spki).digest('base64'));
+  }
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
     timeout: 2 * WAIT_MS,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args,
   });
   console.log('browser: Chromium ' + browser.version() + ', playwright-core ' +
     require(path.resolve(process.env.YMK_NODE_MODULES, 'playwright-core/package.json')).version);
   try {
-    // firmware-ui's certificate is self-signed, made at its first start: accepted as a user would.
-    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const context = await browser.newContext();
     context.setDefaultTimeout(WAIT_MS);
     await checkWww(context);
     await checkFirmware(context, browser);
