@@ -113,10 +113,10 @@ run() {
 	local cpu_us=$(((t1 - t0) * 1000000 / hz))
 	if [ "$case" = big ]; then
 		awk -v n="$name" -v b="$bytes" -v c="$cpu_us" -v s="$secs" -v e="$errs" \
-			'BEGIN { printf "%s big %.1f MiB/s %.0f %s\n", n, b, b > 0 ? c / (b * s) : 0, e }'
+			'BEGIN { printf "%s big %.1f MiB/s %.0f %s\n", n, b, (b > 0 ? c / (b * s) : 0), e }'
 	else
 		awk -v n="$name" -v k="$case" -v r="$reqs" -v c="$cpu_us" -v s="$secs" -v e="$errs" \
-			'BEGIN { printf "%s %s %.0f req/s %.1f %s\n", n, k, r / s, r > 0 ? c / r : 0, e }'
+			'BEGIN { printf "%s %s %.0f req/s %.1f %s\n", n, k, r / s, (r > 0 ? c / r : 0), e }'
 	fi
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
@@ -133,6 +133,8 @@ for s in "${servers[@]}"; do
 		run "$s" big "https://127.0.0.1:$port/64m.bin" -c4 >>"$results"
 		run "$s" close "https://127.0.0.1:$port/1k.bin" -c16 -H 'Connection: close' >>"$results"
 	done
+	stop_server
+	start "$s" # the idle case on a fresh server, whose heap the runs above did not grow
 	idle=$(python3 "$here/tls-idle.py" "$port" "$spid" "$nidle")
 	echo "$s idle $idle" >>"$results"
 	stop_server
