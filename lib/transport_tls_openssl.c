@@ -60,6 +60,7 @@ struct tls_conn {
 	char *buf;          /* a file's plaintext being encrypted (from the pool), or NULL */
 	size_t pend_off;    /* bytes of buf already taken by SSL_write */
 	size_t pend_len;    /* bytes in buf */
+	int corked;         /* a body larger than a record is being written: TCP_CORK is on */
 	const char *cipher; /* cached IANA name */
 };
 
@@ -257,8 +258,9 @@ struct ymk__tls_ctx *ymk__tlsb_ctx_new(const struct ymk__tls_conf *conf, const s
 	SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION |
 				       SSL_OP_NO_COMPRESSION | SSL_OP_ENABLE_KTLS);
 	SSL_CTX_clear_options(c, SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
+	/* The chain is the one given with the certificate: no chain building in every handshake. */
 	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-				    SSL_MODE_RELEASE_BUFFERS);
+				    SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
 	if (!SSL_CTX_set_cipher_list(c, CIPHERS_12) || !SSL_CTX_set_ciphersuites(c, CIPHERS_13) ||
 	    !SSL_CTX_set1_groups_list(c, "X25519:P-256:P-384"))
 		goto fail;
@@ -422,6 +424,26 @@ static long tls_write(struct ymk__transport *t, const void *p, size_t n)
 	return e == 0 ? -EPIPE : e;
 }
 
+/* A body of many records is corked, so that the records leave in full TCP segments instead of one
+ * short segment each (TCP_NODELAY is on for the small answers); uncorked at its last byte. */
+static void cork(struct ymk__transport *t, uint64_t left)
+{
+	struct tls_conn *c = t->impl;
+	if (!c->corked && left > YMK__TLS_BUF) {
+		ymk__os_cork(t->fd, 1);
+		c->corked = 1;
+	}
+}
+
+static void uncork_at_end(struct ymk__transport *t, long n, uint64_t left)
+{
+	struct tls_conn *c = t->impl;
+	if (c->corked && n > 0 && (uint64_t)n >= left) {
+		ymk__os_cork(t->fd, 0);
+		c->corked = 0;
+	}
+}
+
 static long tls_sendv(struct ymk__transport *t, const struct iovec *iov, int iovcnt, int more)
 {
 	(void)more;
@@ -434,8 +456,15 @@ static long tls_sendv(struct ymk__transport *t, const struct iovec *iov, int iov
 	}
 	if (iovcnt == 0)
 		return 0;
-	if (iovcnt == 1 || iov[0].iov_len >= YMK__TLS_BUF)
-		return tls_write(t, iov[0].iov_base, iov[0].iov_len);
+	if (iovcnt == 1 || iov[0].iov_len >= YMK__TLS_BUF) {
+		uint64_t left = iov[0].iov_len;
+		for (int i = 1; i < iovcnt; i++)
+			left += iov[i].iov_len;
+		cork(t, left);
+		long n = tls_write(t, iov[0].iov_base, iov[0].iov_len);
+		uncork_at_end(t, n, left);
+		return n;
+	}
 	/* A head and a small body: one record, one system call. */
 	char buf[YMK__TLS_BUF];
 	size_t len = 0;
@@ -458,7 +487,6 @@ static void give_back(struct tls_conn *c)
 static long tls_sendfile(struct ymk__transport *t, int fd, uint64_t *off, uint64_t count, int more)
 {
 	struct tls_conn *c = t->impl;
-	(void)more;
 	long h = handshake(t);
 	if (h != 1)
 		return h == 0 ? -EPIPE : h;
@@ -490,9 +518,11 @@ static long tls_sendfile(struct ymk__transport *t, int fd, uint64_t *off, uint64
 		c->pend_len = (size_t)got;
 		c->pend_off = 0;
 	}
+	cork(t, count);
 	long n = tls_write(t, c->buf + c->pend_off, c->pend_len - c->pend_off);
 	if (n <= 0)
 		return n; /* -EAGAIN keeps the buffer: the same bytes are written again */
+	uncork_at_end(t, more ? 0 : n, count);
 	*off += (uint64_t)n;
 	c->pend_off += (size_t)n;
 	if (c->pend_off == c->pend_len)
