@@ -5,7 +5,9 @@
 #     the refusals are logged, at most ten lines a second;
 #   --max-conns-per-client: past it that client gets 503, the other is unaffected;
 #   --proxy-protocol: curl's own PROXY v1 header, and HAProxy (send-proxy and send-proxy-v2) in
-#     front of ymawky-serve, whose log and --deny then see the client behind the proxy.
+#     front of ymawky-serve, whose log and --deny then see the client behind the proxy;
+# and examples/conn-login: a login token checked once per connection, a status page of the
+# connected clients.
 # HAProxy is required where YMK_REQUIRE_HAPROXY=1 (CI); elsewhere its part is skipped, and says so.
 set -u
 build=$1
@@ -157,6 +159,41 @@ PY
 	ok
 	expect_refused "$model --proxy-protocol without a header" 127.0.0.1 "http://127.0.0.1:$port/index.txt"
 	wait_log 'sent no valid PROXY header'
+	ok
+	stop
+done
+
+# conn-login: the token is asked for once per connection.
+for model in event fork; do
+	srvlog=$tmp/login.$model
+	"$build/examples/conn-login" --root "$tmp/www" --listen 127.0.0.1:0 --model $model 2>"$srvlog" &
+	pid=$!
+	port=
+	for _ in $(seq 200); do
+		port=$(sed -n 's/.*serving .* on port \([0-9]*\).*/\1/p' "$srvlog" | head -1)
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	[ -n "$port" ] || fail "conn-login did not start"
+	tok=$(sed -n 's/.*login token \([0-9a-f]*\) .*/\1/p' "$srvlog")
+	url=http://127.0.0.1:$port
+	# One curl, one connection: the token on the first request only.
+	got=$(curl -s --max-time 10 -H "Authorization: Bearer $tok" "$url/index.txt" --next -w '%{num_connects} %{http_code}' "$url/status")
+	case $got in
+	hello*"0 200") ;;
+	*) fail "$model conn-login: second request on the logged-in connection: $got" ;;
+	esac
+	echo "$got" | grep -q '^127.0.0.1 (this one) requests=2 logged-in$' || fail "$model conn-login: status: $got"
+	ok
+	# A new connection is not logged in.
+	code=$(curl -s -o /dev/null -D "$tmp/h" -w '%{http_code}' --max-time 10 "$url/index.txt")
+	[ "$code" = 401 ] && grep -qi '^WWW-Authenticate: Bearer realm="conn-login"' "$tmp/h" ||
+		fail "$model conn-login: a new connection without the token: $code"
+	ok
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer 00' "$url/")" = 401 ] ||
+		fail "$model conn-login: a wrong token"
+	ok
+	wait_log 'closed (end [0-9]): 2 requests, logged in'
 	ok
 	stop
 done
