@@ -182,8 +182,12 @@ static void proxy_step(struct ymk__loop *lp, struct ymk__conn *c, uint64_t now)
 	ymk__session_proxied(&c->info, &h);
 	int v = ymk__admit_decide(srv, &c->info, (unsigned)lp->timers.n - 1, from_client(lp, &c->info));
 	if (v == 0 && count_client(lp, &c->info) < 0) {
+		/* Admitted but not countable (out of memory): the 503, reported as the error it is. */
+		(void)ymk__listen_send_close(&c->tr, srv->busy, srv->busy_len);
+		ymk__transport_socket(&c->tr, -1);
 		ymk__conn_set_end(c, YMK_CONN_END_ERROR);
-		v = YMK__ADMIT_CAP;
+		drop(lp, c);
+		return;
 	}
 	if (v) {
 		ymk__admit_refuse(srv, &c->tr, &c->info, v, c->bytes_in);
