@@ -14,7 +14,8 @@
  * Threads: a ymk_config or ymk_server is used from one thread at a time, except ymk_server_stop()
  * and ymk_server_wake(), which any thread or a signal handler may call. Callbacks run in the
  * thread that called ymk_server_run() or ymk_server_process(); in the fork model in the child
- * process serving the connection, and with workers in whichever process took the connection. */
+ * process serving the connection (the accept hook, and the close hook once more, in the parent),
+ * and with workers in whichever process took the connection. */
 #ifndef YMAWKY_H
 #define YMAWKY_H
 
