@@ -33,9 +33,10 @@
 #define IN_SLACK 4096 /* input room past the head limit, for body and pipelined bytes */
 
 int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, const struct ymk__transport *tr,
-		   const struct sockaddr *peer, socklen_t peer_len, uint64_t now)
+		   const struct ymk_conn *info, uint64_t now)
 {
 	memset(c, 0, sizeof *c);
+	c->end = -1;
 	c->srv = srv;
 	c->in_cap = srv->s.max_header_bytes + IN_SLACK; /* the pool's size: see ymk_server_new() */
 	c->in = ymk__pool_get(&srv->pool_in);           /* the request often comes with the connection */
@@ -43,10 +44,8 @@ int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, const struct ymk__trans
 		return YMK_ENOMEM;
 	c->tr = *tr;
 	ymk__out_init(&c->out, &srv->pool_out);
-	if (peer_len > sizeof c->peer)
-		peer_len = sizeof c->peer;
-	memcpy(&c->peer, peer, peer_len);
-	c->peer_len = peer_len;
+	c->info = *info;
+	c->info.fd = tr->fd;
 	c->t_activity = now;
 	c->state = YMK__ST_READ_HEAD;
 	return 0;
@@ -71,8 +70,8 @@ static void log_access(struct ymk__conn *c, uint64_t now)
 	e.status = c->out.status;
 	e.bytes_sent = ymk__out_body_sent(&c->out);
 	e.duration_us = (now - c->t_head) * 1000u;
-	e.peer = (const struct sockaddr *)&c->peer;
-	e.peer_len = c->peer_len;
+	e.peer = (const struct sockaddr *)&c->info.peer;
+	e.peer_len = c->info.peer_len;
 	s->access(&e, s->access_user);
 }
 
@@ -93,13 +92,25 @@ static void drop_request(struct ymk__conn *c)
 	c->req = NULL;
 }
 
+void ymk__conn_set_end(struct ymk__conn *c, int end)
+{
+	if (c->end < 0)
+		c->end = end;
+}
+
 void ymk__conn_close(struct ymk__conn *c)
 {
 	if (c->state == YMK__ST_SEND)
 		log_access(c, ymk__os_now_ms()); /* an aborted response is still logged */
+	c->bytes_out += ymk__out_wire_sent(&c->out);
 	drop_request(c);
 	ymk__out_reset(&c->out);
+	/* Unless something said otherwise: after an answer that closed, the server ended it; in any
+	 * other state the transport failed or ended under it, which is the client's doing. */
+	ymk__conn_set_end(c, c->state == YMK__ST_LINGER ? YMK_CONN_END_DONE : YMK_CONN_END_CLIENT);
+	ymk__session_report(&c->info, c->end, (uint64_t)c->served, c->bytes_in, c->bytes_out);
 	c->tr.ops->close(&c->tr);
+	c->info.fd = -1;
 	release_buffers(c);
 }
 
@@ -187,7 +198,8 @@ static void handle_request(struct ymk__conn *c)
 			ymk__resp_error(&r->resp, 400, 1, NULL);
 		return;
 	}
-	int st = ymk__request_start(r, (const struct sockaddr *)&c->peer, c->peer_len);
+	r->conn = &c->info;
+	int st = ymk__request_start(r, (const struct sockaddr *)&c->info.peer, c->info.peer_len);
 	if (st) {
 		ymk__resp_error(&r->resp, st, st == 400, NULL);
 		return;
@@ -245,6 +257,7 @@ static void check_answer(struct ymk__conn *c)
 	if (c->out.oom) {
 		ymk__log(&c->srv->s, YMK_LOG_ERROR, "out of memory while building a %d response",
 			 c->out.status);
+		ymk__conn_set_end(c, YMK_CONN_END_ERROR);
 		c->out.len = 0;
 		c->out.close = 1;
 	}
@@ -258,8 +271,10 @@ static int try_request(struct ymk__conn *c)
 	struct ymk__http_limits lim = {s->max_request_line, s->max_header_bytes, s->max_headers};
 	size_t consumed = 0;
 
-	if (!c->req && !(c->req = ymk__request_get(c->srv)))
+	if (!c->req && !(c->req = ymk__request_get(c->srv))) {
+		ymk__conn_set_end(c, YMK_CONN_END_ERROR);
 		return -1;
+	}
 	int r = ymk__http_parse(c->in, c->in_len, &lim, c->req->http, &consumed);
 	if (r == YMK__HTTP_AGAIN) {
 		if (c->in_len < c->in_cap)
@@ -287,6 +302,7 @@ static int try_request(struct ymk__conn *c)
 static void finish_response(struct ymk__conn *c, uint64_t now)
 {
 	log_access(c, now);
+	c->bytes_out += ymk__out_wire_sent(&c->out);
 	int close = c->out.close;
 	int error = c->out.status >= 400;
 	ymk__out_reset(&c->out);
@@ -342,8 +358,10 @@ enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 			 * which clears the flag.) */
 			if (c->rd_drained)
 				return YMK__WANT_READ;
-			if (!c->in && !(c->in = ymk__pool_get(&c->srv->pool_in)))
+			if (!c->in && !(c->in = ymk__pool_get(&c->srv->pool_in))) {
+				ymk__conn_set_end(c, YMK_CONN_END_ERROR);
 				return YMK__WANT_CLOSE;
+			}
 			size_t room = c->in_cap - c->in_len;
 			long n = t->ops->recv(t, c->in + c->in_len, room);
 			if (n > 0) {
@@ -354,6 +372,7 @@ enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 					c->t_head = now;
 				}
 				c->in_len += (size_t)n;
+				c->bytes_in += (uint64_t)n;
 				c->t_activity = now;
 				continue;
 			}
@@ -368,6 +387,7 @@ enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 				return YMK__WANT_CLOSE;
 			if (r == 0)
 				return blocked(c);
+			c->bytes_out += ymk__out_wire_sent(&c->out);
 			ymk__out_reset(&c->out);
 			c->t_activity = now;
 			sink_of(c)->t_start = now; /* the client sends only now */
@@ -404,6 +424,7 @@ enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 			}
 			long n = t->ops->recv(t, buf, cap);
 			if (n > 0) {
+				c->bytes_in += (uint64_t)n;
 				c->t_activity = now;
 				if (b->chunked) {
 					c->in_len += (size_t)n;
@@ -425,8 +446,11 @@ enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 			int r = ymk__out_send(&c->out, t, &progress);
 			if (progress)
 				c->t_activity = now;
-			if (r < 0)
+			if (r < 0) {
+				if (c->out.source_short)
+					ymk__conn_set_end(c, YMK_CONN_END_ERROR);
 				return YMK__WANT_CLOSE;
+			}
 			if (r == 0)
 				return blocked(c);
 			finish_response(c, now);
@@ -436,6 +460,7 @@ enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now)
 			char sink[4096];
 			long n = t->ops->recv(t, sink, sizeof sink);
 			if (n > 0) {
+				c->bytes_in += (uint64_t)n;
 				c->lingered += (size_t)n;
 				if (c->lingered > LINGER_MAX_BYTES)
 					return YMK__WANT_CLOSE;
@@ -480,6 +505,12 @@ uint64_t ymk__conn_deadline(const struct ymk__conn *c)
 
 enum ymk__want ymk__conn_expire(struct ymk__conn *c, uint64_t now)
 {
+	if (c->state == YMK__ST_LINGER)
+		ymk__conn_set_end(c, YMK_CONN_END_DONE);
+	else if (c->state == YMK__ST_READ_HEAD && !c->head_started)
+		ymk__conn_set_end(c, YMK_CONN_END_IDLE);
+	else
+		ymk__conn_set_end(c, YMK_CONN_END_TIMEOUT);
 	if (c->state == YMK__ST_READ_BODY) {
 		/* A stalled body: nothing is stored; the client hears 408 if it still listens. The
 		 * request's method and target stay for the access log. */

@@ -107,6 +107,7 @@ void ymk__out_reset(struct ymk__out *o)
 	o->body_len = 0;
 	o->close = 0;
 	o->oom = 0;
+	o->source_short = 0;
 }
 
 void ymk__out_release(struct ymk__out *o)
@@ -132,6 +133,20 @@ uint64_t ymk__out_body_sent(const struct ymk__out *o)
 	return n;
 }
 
+uint64_t ymk__out_wire_sent(const struct ymk__out *o)
+{
+	if (o->kind == YMK__BODY_SEGS) {
+		uint64_t n = o->seg_done;
+		for (size_t i = 0; i < o->seg_i && i < o->nsegs; i++)
+			n += o->segs[i].len;
+		return n;
+	}
+	uint64_t n = o->sent;
+	if (o->kind == YMK__BODY_MEM || o->kind == YMK__BODY_FILE)
+		n += o->off - o->start;
+	return n;
+}
+
 /* Multipart answers: the pieces in order, bytes of buf or ranges of the source. */
 static int send_segments(struct ymk__out *o, struct ymk__transport *t, int *progress)
 {
@@ -143,8 +158,10 @@ static int send_segments(struct ymk__out *o, struct ymk__transport *t, int *prog
 		if (sg->from_source && !o->mem) {
 			uint64_t off = sg->off + o->seg_done;
 			n = t->ops->sendfile(t, o->fd, &off, left, more);
-			if (n == 0)
+			if (n == 0) {
+				o->source_short = 1;
 				return -1;
+			}
 		} else {
 			const char *base = sg->from_source ? (const char *)o->mem : o->buf;
 			struct iovec iov = {.iov_base = (char *)base + sg->off + o->seg_done,
@@ -208,8 +225,10 @@ int ymk__out_send(struct ymk__out *o, struct ymk__transport *t, int *progress)
 		long n = t->ops->sendfile(t, o->fd, &o->off, o->end - o->off, 0);
 		if (n == -EAGAIN)
 			return 0;
+		if (n == 0)
+			o->source_short = 1; /* the file got shorter than the Content-Length already sent */
 		if (n <= 0)
-			return -1; /* 0: the file got shorter than the Content-Length already sent */
+			return -1;
 		*progress = 1;
 	}
 	return 1;

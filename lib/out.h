@@ -54,6 +54,7 @@ struct ymk__out {
 	uint64_t body_len; /* body bytes the answer carries (0 for HEAD), for the access log */
 	int close;         /* the answer says Connection: close */
 	int oom;           /* building ran out of memory: the answer is unusable */
+	int source_short;  /* sending failed because the file ended before the promised length */
 };
 
 void ymk__out_init(struct ymk__out *o, struct ymk__pool *pool);
@@ -92,5 +93,8 @@ int ymk__out_send(struct ymk__out *o, struct ymk__transport *t, int *progress);
 
 /* Body bytes sent so far. */
 uint64_t ymk__out_body_sent(const struct ymk__out *o);
+
+/* Bytes of the answer sent so far, head and body (a connection's byte count). */
+uint64_t ymk__out_wire_sent(const struct ymk__out *o);
 
 #endif

@@ -18,6 +18,7 @@
 /* The request as handlers see it (the public ymk_request). */
 struct ymk_request {
 	ymk_server *srv;
+	struct ymk_conn *conn; /* the connection's object (session.h); set by the connection */
 	const struct sockaddr *peer;
 	socklen_t peer_len;
 	struct ymk__http_request *http; /* the parsed head, in this object's block */
