@@ -525,7 +525,8 @@ YMK_EXPORT int ymk_server_timeout(const ymk_server *srv);
  * Returns 0, -errno if the kernel's wait call failed, or YMK_ESTATE in the fork model. */
 YMK_EXPORT int ymk_server_process(ymk_server *srv);
 
-/* Makes ymk_server_fd() readable, so that a loop blocked in poll() on it wakes up. Safe from any
+/* Makes ymk_server_fd() readable (with the poll backend: the wake-up pipe among the fds of
+ * ymk_server_pollfds()), so that a loop blocked in poll() on it wakes up. Safe from any
  * thread and from a signal handler; it does not stop anything. */
 YMK_EXPORT void ymk_server_wake(ymk_server *srv);
 

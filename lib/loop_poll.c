@@ -19,8 +19,8 @@
 #include "ymawky.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <limits.h>
+#include <poll.h>
 #include <string.h>
 
 struct ymk__backend {

@@ -7,8 +7,8 @@
  * waitpid), fsync for durability, pipe/socket/accept followed by fcntl for the fd flags. On Linux
  * this build runs the whole test suite, so every path the Darwin build shares with it is tested
  * on every change (docs/platforms.md). */
-#include "os.h"
 #include "os_posix.h"
+#include "os.h"
 
 #include <errno.h>
 #include <fcntl.h>
