@@ -323,13 +323,14 @@ async function checkVideo(context) {
       { timeout: WAIT_MS }).then(() => true, () => false);
     check(ready, 'video: the frame at ' + target + ' s is there (readyState >= 2)');
     if (target === 15) {
-      // Nothing past the first megabytes was read yet (preload="metadata"): the seek needs a
-      // Range starting where 15 s of a constant-rate clip lie, near 3/4 of it (the keyframe at
-      // or before it), not at 0 and not at the index at the end.
-      const lo = size * (target - 2) / duration, hi = size * (target + 0.5) / duration;
+      // The seek needs a Range starting in the clip's part from 13 s on (a constant-rate clip:
+      // about 2/3 of it), not at 0 and not at the index at the end. Where exactly depends on how
+      // far the browser's read-ahead got before the seek: when it already holds the bytes at
+      // 15 s, its next request starts past them (seen: bytes=10485760- under the sanitizers).
+      const lo = size * (target - 2) / duration, hi = size - 65536;
       const starts = ranges.slice(before).map((r) => Number((/^bytes=(\d+)-/.exec(r) || [])[1]));
       check(starts.some((n) => n >= lo && n <= hi), 'video: the seek to 15 s was served through a Range request' +
-        ' starting at its part of the clip', ranges.slice(before).join(', '));
+        ' starting in the clip from 13 s on', ranges.slice(before).join(', '));
     }
   }
   await shot(page, 'video');
