@@ -496,6 +496,10 @@ YMK_EXPORT int ymk_request_version(const ymk_request *req);
 /* The client's address; *len receives its length when len is not NULL. */
 YMK_EXPORT const struct sockaddr *ymk_request_peer(const ymk_request *req, socklen_t *len);
 
+/* The server the request came to (for ymk_server_timer() and ymk_server_post() from a handler;
+ * in the fork model and with workers, the process's own copy of it), or NULL for NULL. */
+YMK_EXPORT ymk_server *ymk_request_server(const ymk_request *req);
+
 /* The request body's declared length: Content-Length, or -1 when the body is chunked (length
  * unknown) or when there is no body at all (then ymk_request_has_body() is 0). */
 YMK_EXPORT int64_t ymk_request_content_length(const ymk_request *req);

@@ -283,6 +283,11 @@ const char *ymk_request_header(const ymk_request *req, const char *name)
 	return h->value_len ? h->value : "";
 }
 
+ymk_server *ymk_request_server(const ymk_request *req)
+{
+	return req ? req->srv : NULL;
+}
+
 int ymk_request_version(const ymk_request *req)
 {
 	return req ? req->http->version_minor : YMK_EINVAL;
