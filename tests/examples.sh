@@ -377,6 +377,13 @@ for field in '"version":"1.0.0"' '"uptime_s":[0-9]' '"requests":[0-9]' '"hostnam
 	grep -q "$field" "$tmp/fw-status" || fail "firmware-ui: status lacks $field: $(cat "$tmp/fw-status")"
 done
 ok
+# The live status: Server-Sent Events, one at once and one a second (curl ends the stream).
+curl -sN --max-time 2.5 -D "$h" -o "$tmp/fw-events" "$url/api/events"
+header Content-Type | grep -qx 'text/event-stream; charset=utf-8' || fail "firmware-ui: events type"
+[ "$(grep -c '^event: status$' "$tmp/fw-events")" -ge 2 ] &&
+	grep -q '^data: {"version":"1.0.0","uptime_s":[0-9]' "$tmp/fw-events" ||
+	fail "firmware-ui: events: $(cat "$tmp/fw-events")"
+ok
 curl -s -D "$h" -o /dev/null -d 'name=Lab+device%21&ntp=time.example.org&led=on' "$url/api/settings"
 head -1 "$h" | grep -q ' 303 ' || fail "firmware-ui: settings post: $(head -1 "$h")"
 [ "$(header Location)" = / ] || fail "firmware-ui: settings Location"
