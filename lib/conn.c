@@ -524,6 +524,11 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 				wait_for_embedder(c);
 				continue;
 			}
+			if (r == YMK__OUT_YIELD) {
+				/* Fair share sent: the others first, then this one again. */
+				ymk__sched_ready(&c->srv->sched, &c->ready);
+				return YMK__WANT_WRITE;
+			}
 			finish_response(c, now);
 			continue;
 		}

@@ -32,6 +32,11 @@ enum ymk__body_kind {
 
 /* ymk__out_send(): the source has nothing to send now; the connection waits for the embedder. */
 #define YMK__OUT_WAIT 2
+/* ymk__out_send(): a body over time sent its share for one step (YMK__OUT_STEP_BYTES) and has
+ * more: the connection lets the others run and comes back (a producer as fast as the socket must
+ * not hold the loop, nor a 1 KiB answer on another connection behind it). */
+#define YMK__OUT_YIELD 3
+#define YMK__OUT_STEP_BYTES (256u * 1024)
 
 struct ymk__dyn;
 
@@ -104,7 +109,8 @@ void ymk__out_release(struct ymk__out *o);
 
 /* Writes what the transport takes. Returns 1 when the whole answer was sent, 0 when the
  * transport is blocked (its `blocked` says on what), YMK__OUT_WAIT when the source has nothing to
- * send now (a stream without data, a producer that said "later"), -1 when the connection failed
+ * send now (a stream without data, a producer that said "later"), YMK__OUT_YIELD when it sent its
+ * share of this step and has more, -1 when the connection failed
  * or the source ended before the length already promised or failed (then `aborted` is set).
  * *progress is set when any byte left. */
 int ymk__out_send(struct ymk__out *o, struct ymk__transport *t, int *progress);

@@ -299,6 +299,7 @@ static int refill(struct ymk__out *o, struct ymk__dyn *d)
 int ymk__out_dyn_send(struct ymk__out *o, struct ymk__transport *t, int *progress)
 {
 	struct ymk__dyn *d = o->dyn;
+	uint64_t start = d->sent;
 	for (;;) {
 		size_t head = o->len - o->sent, staged = d->len - d->off;
 		if (head || staged) {
@@ -325,6 +326,8 @@ int ymk__out_dyn_send(struct ymk__out *o, struct ymk__transport *t, int *progres
 		}
 		if (d->discard)
 			return d->ended ? 1 : YMK__OUT_WAIT;
+		if (d->sent - start >= YMK__OUT_STEP_BYTES && d->produce && !d->ended)
+			return YMK__OUT_YIELD; /* this step's share: the next refill waits for the next one */
 		switch (refill(o, d)) {
 		case REFILL_MORE: continue;
 		case REFILL_WAIT: return YMK__OUT_WAIT;
