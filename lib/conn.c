@@ -113,7 +113,7 @@ static void drop_request(struct ymk__conn *c, enum ymk_close_reason reason)
 static void kick(struct ymk_request *r)
 {
 	struct ymk__conn *c = r->owner;
-	ymk__sched_ready(&c->srv->sched, &c->ready);
+	ymk__sched_ready(c->srv, &c->ready);
 }
 
 void ymk__conn_close(struct ymk__conn *c)
@@ -526,7 +526,7 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 			}
 			if (r == YMK__OUT_YIELD) {
 				/* Fair share sent: the others first, then this one again. */
-				ymk__sched_ready(&c->srv->sched, &c->ready);
+				ymk__sched_ready(c->srv, &c->ready);
 				return YMK__WANT_WRITE;
 			}
 			finish_response(c, now);

@@ -152,6 +152,7 @@ static void child_main(ymk_server *srv, int fd, const struct sockaddr *peer, soc
 	srv->nonce ^= (uint64_t)getpid() << 32; /* siblings' multipart boundaries differ */
 	/* The parent's timers and posted calls stay the parent's; its wake pipe too (wake.h). */
 	ymk__sched_free(&srv->sched);
+	srv->sched.busy = 1; /* nothing but the connection's loop runs in the child */
 	srv->wake_inherited = 1;
 
 	struct ymk__conn c;
@@ -211,6 +212,7 @@ int ymk__fork_run(ymk_server *srv)
 	prepare_children(srv);
 
 	uint64_t accept_resume = 0; /* non-zero: out of fds, the listener rests until then */
+	srv->sched.busy = 1;        /* the parent's callbacks run inside this loop only */
 	while (!srv->stop_requested) {
 		int timeout = ch.untracked ? 200 : -1;
 		uint64_t now = ymk__os_now_ms();
@@ -263,5 +265,6 @@ int ymk__fork_run(ymk_server *srv)
 	}
 	ymk__free(ch.pfd);
 	ymk__free(ch.pid);
+	srv->sched.busy = 0;
 	return rc;
 }

@@ -254,6 +254,7 @@ int ymk__loop_process(ymk_server *srv, int timeout)
 	int n = ymk__backend_wait(lp->be, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
 	if (n < 0)
 		return n;
+	srv->sched.busy = 1;
 	uint64_t now = ymk__os_now_ms();
 	for (int i = 0; i < n; i++) {
 		void *p = evs[i].tag;
@@ -278,6 +279,7 @@ int ymk__loop_process(ymk_server *srv, int timeout)
 		struct ymk__conn *c = lp->timers.v[0];
 		settle(lp, c, ymk__conn_expire(c, now));
 	}
+	srv->sched.busy = 0;
 	return 0;
 }
 

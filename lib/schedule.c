@@ -109,6 +109,8 @@ int ymk_server_timer(ymk_server *srv, unsigned ms, ymk_timer_fn *fn, void *user,
 	sift(s, t->index);
 	if (id)
 		*id = t->id;
+	if (!s->busy)
+		ymk__wake(srv, 0); /* the embedder's loop computes its wait again */
 	return 0;
 }
 
@@ -200,10 +202,13 @@ int ymk__sched_timeout(const struct ymk__sched *s, uint64_t now)
 
 /* ---- ready connections -------------------------------------------------------------------- */
 
-void ymk__sched_ready(struct ymk__sched *s, struct ymk__ready *r)
+void ymk__sched_ready(ymk_server *srv, struct ymk__ready *r)
 {
+	struct ymk__sched *s = &srv->sched;
 	if (r->queued)
 		return;
+	if (!s->busy)
+		ymk__wake(srv, 0);
 	r->queued = 1;
 	r->next = NULL;
 	r->prev = s->last;

@@ -32,6 +32,11 @@ struct ymk__sched {
 	uint64_t next_id;
 	struct ymk__ready *first, *last; /* ready connections, in the order they became ready */
 	size_t n_ready;
+	/* A model is serving (ymk_server_process(), a fork child): work made by the embedder now is
+	 * seen before the model waits again. Outside (the embedder's own callbacks between
+	 * ymk_server_process() calls), a new timer or a ready connection also wakes the server's
+	 * fd, so that the embedder's loop asks ymk_server_timeout() again. */
+	int busy;
 };
 
 void ymk__sched_init(struct ymk__sched *s);
@@ -52,8 +57,8 @@ int ymk__sched_timeout(const struct ymk__sched *s, uint64_t now);
  * wait. */
 uint64_t ymk__sched_next(const struct ymk__sched *s);
 
-/* Queues a connection to be stepped (once, however often it is made ready before). */
-void ymk__sched_ready(struct ymk__sched *s, struct ymk__ready *r);
+/* Queues a connection of srv to be stepped (once, however often it is made ready before). */
+void ymk__sched_ready(ymk_server *srv, struct ymk__ready *r);
 
 /* Takes a connection off the list (a connection that closes). */
 void ymk__sched_unready(struct ymk__sched *s, struct ymk__ready *r);
