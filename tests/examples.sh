@@ -202,6 +202,13 @@ for prog in glib-loop uv-loop; do
 		exec 4<&-
 		grep -q '^adapter' "$tmp/lidle" || fail "$prog: answer before the idle close"
 		ok
+		# A deferred request answered by the program's own timer between the server's steps: the
+		# answer wakes the server's fd, so it leaves at once (no wait for an old timeout).
+		t0=$(date +%s%N)
+		[ "$(curl -s --max-time 5 "$url/later")" = later ] || fail "$prog: GET /later"
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		[ "$ms" -ge 190 ] && [ "$ms" -lt 3000 ] || fail "$prog: GET /later took $ms ms (want 200 and a little)"
+		ok
 		# The program's own one-second timer shares the loop: it reports the count.
 		for _ in $(seq 100); do grep -q '^hits [6-9]' "$out" && break; sleep 0.05; done
 		grep -q '^hits [6-9]' "$out" || fail "$prog: own timer: $(cat "$out")"
