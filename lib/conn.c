@@ -106,6 +106,8 @@ static void drop_request(struct ymk__conn *c, enum ymk_close_reason reason)
 	ymk__request_closed(r, reason);
 	ymk__request_put(r);
 	c->req = NULL;
+	if (c->held) /* they pointed into the request's compacted block */
+		c->log_method = c->log_target = NULL;
 	c->held = 0;
 }
 

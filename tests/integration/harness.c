@@ -256,6 +256,8 @@ void start(const struct server_opts *o)
 	}
 	if (o->max_body)
 		ck_assert_int_eq(ymk_config_set_max_body(cfg, o->max_body), 0);
+	if (o->workers)
+		ck_assert_int_eq(ymk_config_set_workers(cfg, o->workers), 0);
 	if (o->body_grace_ms || o->body_min_rate) {
 		rc = ymk_config_set_body_deadline(
 			cfg, o->body_grace_ms ? o->body_grace_ms : YMK_DEFAULT_BODY_GRACE_MS,

@@ -7,6 +7,9 @@
  * memory, and 50 MB request bodies given to a body callback in pieces (paused and resumed from a
  * timer, with 100 Continue).
  *
+ * A last test runs SSE streams, answers from threads and a streamed body on an event-model server
+ * with workers, where every connection is served by whichever process took it.
+ *
  * The handler uses the public API only. The test links the library's internal archive for one
  * thing: ymk__chunked_decode(), the strict decoder every chunked answer must satisfy. The
  * callbacks count what they saw in memory shared with the server (MAP_SHARED, made before the
@@ -737,6 +740,37 @@ START_TEST(test_body_50mb)
 }
 END_TEST
 
+/* Several worker processes: each serves the connections it took, with its own timers and posts. */
+START_TEST(test_workers)
+{
+	struct server_opts o = {.model = YMK_MODEL_EVENT, .handler = handler, .workers = 3};
+	tc_conn c[6];
+	tc_response r;
+	struct dechunk k;
+	shared_reset();
+	start(&o);
+	for (int i = 0; i < 6; i++) {
+		conn_open(&c[i]);
+		get_head(&c[i], "GET /sse?n=3 HTTP/1.1\r\nHost: x\r\n\r\n", &r, "workers: GET /sse");
+		expect_status(&r, 200, "workers: GET /sse");
+		tc_response_free(&r);
+	}
+	for (int i = 0; i < 6; i++) {
+		dechunk_init(&k, 65536);
+		read_chunked(&c[i], &k, NULL, "workers: SSE");
+		ck_assert_ptr_nonnull(memmem(k.out, k.len, "id: 3\ndata: tick 3\n", 19));
+		free(k.out);
+		exchange(&c[i], "GET /thread HTTP/1.1\r\nHost: x\r\n\r\n", false, &r);
+		expect_body_str(&r, "answered from a thread\n", "workers: GET /thread");
+		tc_response_free(&r);
+		tc_close(&c[i]);
+	}
+	wait_closes(12, "workers");
+	ck_assert_int_eq(LOAD(reasons[YMK_CLOSE_DONE]), 12);
+	stop();
+}
+END_TEST
+
 static Suite *stream_suite(void)
 {
 	Suite *s = suite_create("stream");
@@ -751,6 +785,7 @@ static Suite *stream_suite(void)
 	tcase_add_loop_test(tc, test_deferred_idle_limit, 0, 2);
 	tcase_add_loop_test(tc, test_buffer_take, 0, 2);
 	tcase_add_loop_test(tc, test_body_50mb, 0, 2);
+	tcase_add_test(tc, test_workers);
 	suite_add_tcase(s, tc);
 	return s;
 }
