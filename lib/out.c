@@ -243,8 +243,15 @@ int ymk__out_send(struct ymk__out *o, struct ymk__transport *t, int *progress)
 		*progress = 1;
 		o->sent += (size_t)n;
 	}
+	/* A large file to a fast reader yields too, after YMK__OUT_STEP_FILE_BYTES in one call; one
+	 * sendfile() is bounded by that share as well, since the kernel keeps copying for as long
+	 * as a reader on another CPU frees room. */
+	uint64_t step_end = o->off + YMK__OUT_STEP_FILE_BYTES;
 	while (o->kind == YMK__BODY_FILE && o->off < o->end) {
-		long n = t->ops->sendfile(t, o->fd, &o->off, o->end - o->off, 0);
+		if (o->off >= step_end)
+			return YMK__OUT_YIELD;
+		uint64_t count = (o->end < step_end ? o->end : step_end) - o->off;
+		long n = t->ops->sendfile(t, o->fd, &o->off, count, 0);
 		if (n == -EAGAIN)
 			return 0;
 		if (n <= 0)

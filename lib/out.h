@@ -32,11 +32,13 @@ enum ymk__body_kind {
 
 /* ymk__out_send(): the source has nothing to send now; the connection waits for the embedder. */
 #define YMK__OUT_WAIT 2
-/* ymk__out_send(): a body over time sent its share for one step (YMK__OUT_STEP_BYTES) and has
- * more: the connection lets the others run and comes back (a producer as fast as the socket must
- * not hold the loop, nor a 1 KiB answer on another connection behind it). */
+/* ymk__out_send(): a body over time (or a file) sent its share for one step (YMK__OUT_STEP_BYTES,
+ * YMK__OUT_STEP_FILE_BYTES) and has more: the connection lets the others run and comes back (a
+ * body as fast as the socket must not hold the loop, nor a 1 KiB answer on another connection
+ * behind it). */
 #define YMK__OUT_YIELD 3
-#define YMK__OUT_STEP_BYTES (256u * 1024)
+#define YMK__OUT_STEP_BYTES (64u * 1024)
+#define YMK__OUT_STEP_FILE_BYTES (1024u * 1024) /* sendfile copies nothing: a larger share */
 
 struct ymk__dyn;
 

@@ -10,8 +10,9 @@
 #       /proc/PID/clear_refs) above its idle RSS; target at most 1 MiB. The same 100 MiB made
 #       into a buffer and answered with ymk_respond_buffer() is shown beside it.
 #   (2) a 1 KiB GET (wrk, one connection) while 4 produced answers stream to 4 other clients
-#       (curl) as fast as they read: p50 and p99; target p99 under 10 ms. Without the streams,
-#       beside it, and what the four readers received per second meanwhile. wrk runs
+#       (curl) as fast as they read: p50 and p99; target p99 under 10 ms. Beside it: without the
+#       streams, and with the same readers fetching a file the static handler sends with sendfile
+#       (the peer, in the same run), and what the readers received per second. wrk runs
 #       SCHED_FIFO (chrt) where allowed, so that the readers and other work on its CPU do not
 #       pass for the server's latency.
 #   (3) memory per idle SSE stream against an idle keep-alive connection (N of each, each on a
@@ -120,18 +121,35 @@ def ms(p):
     return v / 1000 if u == "us" else v * 1000 if u == "s" else v
 print("%.3f %.3f" % (ms("50"), ms("99")))'
 }
+reader() { # reader URL SECONDS: fetches URL again and again for SECONDS; prints the byte counts
+	local end=$((SECONDS + $2)) left
+	while left=$((end - SECONDS)) && [ "$left" -gt 0 ]; do
+		taskset -c 1 curl -sS -o /dev/null --max-time "$left" -w '%{size_download}\n' "$1" 2>/dev/null
+	done
+}
+beside() { # beside URL: "p50 p99 MB/s": wrk while 4 readers fetch URL as fast as they can
+	local streams=() i
+	for i in 1 2 3 4; do
+		reader "$1" $((secs + 2)) >"$work/stream$i" &
+		streams+=($!)
+	done
+	sleep 1
+	local l
+	l=$(latency)
+	wait "${streams[@]}" 2>/dev/null # each ends at its --max-time
+	echo "$l $(cat "$work"/stream[1-4] | awk -v s=$((secs + 2)) '{ t += $1 } END { printf "%.0f", t / s / 1048576 }')"
+}
+median3() { # median3 CMD...: the run (of BENCH_REPEAT) with the median p99
+	local i
+	for i in $(seq "$rep"); do "$@"; done | sort -g -k2 | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'
+}
 start_server
-lat_alone=$(latency)
-streams=()
-for i in 1 2 3 4; do
-	taskset -c 1 curl -sS -o /dev/null --max-time $((secs + 2)) -w '%{size_download}\n' \
-		"$(url "/produce?n=$((1 << 40))")" >"$work/stream$i" 2>/dev/null &
-	streams+=($!)
-done
-sleep 1
-lat_streams=$(latency)
-wait "${streams[@]}" 2>/dev/null # each ends at its --max-time
-stream_mbps=$(cat "$work"/stream[1-4] | awk -v s=$((secs + 2)) '{ t += $1 } END { printf "%.0f", t / s / 1048576 }')
+lat_alone=$(median3 latency)
+lat_streams=$(median3 beside "$(url "/produce?n=$((1 << 40))")")
+# The peer in the same run: the same readers on a file (in the page cache) that the static handler
+# sends with sendfile.
+cat "$work/www/same.bin" >/dev/null
+lat_files=$(median3 beside "$(url /same.bin)")
 stop_server
 
 # (3) Idle SSE streams against idle keep-alive connections, each on a fresh server.
@@ -156,13 +174,16 @@ mbps_file=$(speeds /same.bin)
 stop_server
 
 python3 - "$peak_prod" "$peak_len" "$peak_buf" "$lat_alone" "$lat_streams" "$ka_line" "$sse_line" \
-	"$mbps_prod" "$mbps_file" "$mb" "$nidle" "$secs" "$rep" "$stream_mbps" "${fifo[*]:-none}" <<'PY'
+	"$mbps_prod" "$mbps_file" "$mb" "$nidle" "$secs" "$rep" "$lat_files" "${fifo[*]:-none}" <<'PY'
 import sys
-(pp, pl, pb, alone, streams, ka, sse, mp, mf, mb, nidle, secs, rep, smb, fifo) = sys.argv[1:]
+(pp, pl, pb, alone, streams, ka, sse, mp, mf, mb, nidle, secs, rep, files, fifo) = sys.argv[1:]
 kv = lambda line: dict(x.split("=", 1) for x in line.split())
 ka, sse = kv(ka), kv(sse)
 a50, a99 = map(float, alone.split())
-s50, s99 = map(float, streams.split())
+s50, s99, smb = streams.split()
+s50, s99 = float(s50), float(s99)
+f50, f99, fmb = files.split()
+f50, f99 = float(f50), float(f99)
 per_ka, per_sse = float(ka["per_conn_bytes"]), float(sse["per_conn_bytes"])
 mark = lambda ok: "MET " if ok else "MISS"
 print("answers that take time (tests/bench/stream.sh; server on CPU 0, clients on CPU 1)\n")
@@ -170,9 +191,10 @@ print("(1) peak RSS above the idle server, one 100 MiB answer (KiB)")
 print(f"    producer, chunked          {int(pp):8d}")
 print(f"    producer, Content-Length   {int(pl):8d}")
 print(f"    ymk_respond_buffer (copy)  {int(pb):8d}")
-print(f"(2) 1 KiB GET, wrk -c1 {secs} s ({fifo}): p50 / p99 ms")
+print(f"(2) 1 KiB GET, wrk -c1 {secs} s ({fifo}), the run with the median p99 of {rep}: p50 / p99 ms")
 print(f"    alone                      {a50:8.3f} / {a99:.3f}")
 print(f"    beside 4 produced answers  {s50:8.3f} / {s99:.3f}   (the 4 readers got {smb} MB/s)")
+print(f"    beside 4 sendfile answers  {f50:8.3f} / {f99:.3f}   (the 4 readers got {fmb} MB/s; the peer)")
 print(f"(3) {nidle} idle connections: bytes per connection (RSS delta / N)")
 print(f"    keep-alive (after a GET)   {per_ka:8.0f}   alive {ka['alive']}/{ka['n']}, ok {ka['ok']}")
 print(f"    SSE stream                 {per_sse:8.0f}   alive {sse['alive']}/{sse['n']}, ok {sse['ok']}")
