@@ -367,6 +367,38 @@ START_TEST(test_producer_later)
 }
 END_TEST
 
+static int pass(ymk_request *req)
+{
+	(void)req;
+	return YMK_PASS;
+}
+
+/* A large file to a fast reader yields too: one step sends at most its share, in bounded calls. */
+START_TEST(test_file_yields)
+{
+	static const char get[] = "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n";
+	char path[128];
+	snprintf(path, sizeof path, "%s/big.bin", root);
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	for (uint64_t i = 0; i < (3u << 20); i++)
+		fputc(pattern(i), f);
+	fclose(f);
+	scenario = pass;
+	open_conn(get, sizeof get - 1);
+	ck_assert_int_eq(step(), YMK__WANT_WRITE);
+	ck_assert_int_eq(conn.ready.queued, 1);
+	size_t len;
+	body_of(&len);
+	ck_assert_uint_eq(len, YMK__OUT_STEP_FILE_BYTES);
+	ck_assert_int_eq(run_ready(YMK__WANT_WRITE), YMK__WANT_READ);
+	const char *b = body_of(&len);
+	ck_assert_uint_eq(len, 3u << 20);
+	expect_pattern(b, len, 0);
+	close_conn();
+}
+END_TEST
+
 /* ---- taken buffers -------------------------------------------------------------------------- */
 
 static char taken[] = "0123456789abcdefghij";
@@ -881,6 +913,7 @@ static Suite *stream_suite(void)
 	tcase_add_test(tc, test_producer_head_and_http10);
 	tcase_add_test(tc, test_producer_slow_reader);
 	tcase_add_test(tc, test_producer_later);
+	tcase_add_test(tc, test_file_yields);
 	tcase_add_test(tc, test_buffer_take);
 	tcase_add_test(tc, test_stream_backpressure);
 	tcase_add_test(tc, test_stream_length);
