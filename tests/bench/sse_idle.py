@@ -5,6 +5,8 @@ sse_idle.py PORT PID N MODE
 
 MODE "keepalive": N connections each do one GET /1k.bin (read whole) and stay open and idle.
 MODE "sse": N connections each do GET /sse (the head is read; the stream stays open, no event).
+MODE "sse-browser": the same with the 14 header lines a Chromium EventSource sends (about 600
+bytes), which a waiting request keeps.
 After a warm-up request, samples the VmRSS of PID (and its descendants), opens the N
 connections in batches, waits for the server to settle, samples again, checks that they are all
 still open, and closes them. Prints one line: base_kib=.. open_kib=.. alive=.. ok=.. n=..
@@ -32,6 +34,25 @@ def sse_head(s, deadline):
     return int(buf.split(b"\r\n", 1)[0].split()[1])
 
 
+BROWSER = (
+    "GET /sse HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: keep-alive\r\n"
+    'sec-ch-ua-platform: "Linux"\r\nCache-Control: no-cache\r\n'
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "HeadlessChrome/156.0.0.0 Safari/537.36\r\nAccept: text/event-stream\r\n"
+    'sec-ch-ua: "Chromium";v="156", "Not-A.Brand";v="24", "HeadlessChrome";v="156"\r\n'
+    "sec-ch-ua-mobile: ?0\r\nSec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: cors\r\n"
+    "Sec-Fetch-Dest: empty\r\nReferer: http://127.0.0.1:{port}/\r\n"
+    "Accept-Encoding: gzip, deflate, br, zstd\r\nAccept-Language: en-US,en;q=0.9\r\n\r\n")
+
+
+def open_one(port, mode):
+    if mode != "sse-browser":
+        return idle.request(port, "/sse" if mode == "sse" else "/1k.bin")
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(BROWSER.format(port=port).encode())
+    return s
+
+
 def main():
     port, pid, n, mode = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     w = idle.request(port, "/1k.bin", keep=False)
@@ -43,10 +64,10 @@ def main():
     deadline = time.monotonic() + 60
     try:
         for i in range(0, n, 100):
-            cur = [idle.request(port, "/sse" if mode == "sse" else "/1k.bin") for _ in range(min(100, n - i))]
+            cur = [open_one(port, mode) for _ in range(min(100, n - i))]
             for s in cur:
                 try:
-                    st = sse_head(s, deadline) if mode == "sse" else idle.read_response(s, deadline)
+                    st = idle.read_response(s, deadline) if mode == "keepalive" else sse_head(s, deadline)
                     ok += st == 200
                 except (OSError, ValueError, IndexError):
                     pass

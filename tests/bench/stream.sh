@@ -16,7 +16,8 @@
 #       SCHED_FIFO (chrt) where allowed, so that the readers and other work on its CPU do not
 #       pass for the server's latency.
 #   (3) memory per idle SSE stream against an idle keep-alive connection (N of each, each on a
-#       fresh server, RSS delta over N); target at most 1 KiB more.
+#       fresh server, RSS delta over N); target at most 1 KiB more. Also with the headers a
+#       browser's EventSource sends, which a waiting request keeps.
 #   (4) produced-answer throughput in MB/s (2^20 bytes/s, with Content-Length), beside sendfile
 #       of a file of the same size (the static handler), medians of BENCH_REPEAT downloads.
 #
@@ -160,6 +161,7 @@ idle_case() { # idle_case MODE: sse_idle.py's line
 }
 ka_line=$(idle_case keepalive)
 sse_line=$(idle_case sse)
+browser_line=$(idle_case sse-browser)
 
 # (4) Throughput: produced (Content-Length) against sendfile of the same bytes.
 start_server
@@ -174,17 +176,17 @@ mbps_file=$(speeds /same.bin)
 stop_server
 
 python3 - "$peak_prod" "$peak_len" "$peak_buf" "$lat_alone" "$lat_streams" "$ka_line" "$sse_line" \
-	"$mbps_prod" "$mbps_file" "$mb" "$nidle" "$secs" "$rep" "$lat_files" "${fifo[*]:-none}" <<'PY'
+	"$mbps_prod" "$mbps_file" "$mb" "$nidle" "$secs" "$rep" "$lat_files" "${fifo[*]:-none}" "$browser_line" <<'PY'
 import sys
-(pp, pl, pb, alone, streams, ka, sse, mp, mf, mb, nidle, secs, rep, files, fifo) = sys.argv[1:]
+(pp, pl, pb, alone, streams, ka, sse, mp, mf, mb, nidle, secs, rep, files, fifo, br) = sys.argv[1:]
 kv = lambda line: dict(x.split("=", 1) for x in line.split())
-ka, sse = kv(ka), kv(sse)
+ka, sse, br = kv(ka), kv(sse), kv(br)
 a50, a99 = map(float, alone.split())
 s50, s99, smb = streams.split()
 s50, s99 = float(s50), float(s99)
 f50, f99, fmb = files.split()
 f50, f99 = float(f50), float(f99)
-per_ka, per_sse = float(ka["per_conn_bytes"]), float(sse["per_conn_bytes"])
+per_ka, per_sse, per_br = float(ka["per_conn_bytes"]), float(sse["per_conn_bytes"]), float(br["per_conn_bytes"])
 mark = lambda ok: "MET " if ok else "MISS"
 print("answers that take time (tests/bench/stream.sh; server on CPU 0, clients on CPU 1)\n")
 print("(1) peak RSS above the idle server, one 100 MiB answer (KiB)")
@@ -199,6 +201,7 @@ print(f"(3) {nidle} idle connections: bytes per connection (RSS delta / N)")
 print(f"    keep-alive (after a GET)   {per_ka:8.0f}   alive {ka['alive']}/{ka['n']}, ok {ka['ok']}")
 print(f"    SSE stream                 {per_sse:8.0f}   alive {sse['alive']}/{sse['n']}, ok {sse['ok']}")
 print(f"    SSE above keep-alive       {per_sse - per_ka:8.0f}")
+print(f"    SSE, a browser's 14 headers {per_br:7.0f}   alive {br['alive']}/{br['n']}, ok {br['ok']}; above keep-alive {per_br - per_ka:.0f}")
 print(f"(4) throughput, {mb} MiB, median of {rep} (MB/s)")
 print(f"    producer, Content-Length   {int(mp):8d}")
 print(f"    sendfile of the same bytes {int(mf):8d}   (producer / sendfile {int(mp) / max(1, int(mf)):.2f})")
