@@ -16,8 +16,8 @@
  * ymk_server_wake(), which any thread or a signal handler may call, and ymk_server_post(), which
  * any thread may call to have a function run on the server's thread (that is how another thread
  * answers a deferred request). Callbacks run in the server's thread; in the fork model in the
- * child process serving the connection, and with workers in whichever process took the
- * connection. */
+ * child process serving the connection (the accept hook, and the close hook once more, in the
+ * parent), and with workers in whichever process took the connection. */
 #ifndef YMAWKY_H
 #define YMAWKY_H
 
@@ -102,6 +102,7 @@ typedef struct ymk_config ymk_config;   /* settings; copied by ymk_server_new() 
 typedef struct ymk_server ymk_server;   /* a listening server */
 typedef struct ymk_request ymk_request; /* one request; valid during the callback that got it, or
 					 * until its close callback when deferred */
+typedef struct ymk_conn ymk_conn;       /* one connection (see "Connections" below) */
 
 /* How connections are served. The protocol code is the same in both. */
 enum ymk_model {
@@ -170,7 +171,8 @@ typedef struct ymk_bundle {
  * (a request the library refuses, such as a traversal or a malformed head, never reaches it).
  * Return 0 after answering (ymk_respond_*(), ymk_stream_open(), ymk_sse_open()) or after
  * ymk_request_defer(); YMK_PASS to let the static-file handler answer; YMK_READ_BODY; or an HTTP
- * status 400..599 to have the library send its error page. Any other value, or 0 without an
+ * status 400..599 to have the library send its error page (with the headers added by
+ * ymk_response_header(), such as a 401's WWW-Authenticate). Any other value, or 0 without an
  * answer, is answered 500; once the request is deferred, the return value is ignored.
  * Runs in the thread that called ymk_server_run(); in the fork model, in the child process. */
 typedef int ymk_handler_fn(ymk_request *req, void *user);
@@ -249,6 +251,67 @@ typedef void ymk_access_fn(const ymk_access_entry *entry, void *user);
  * never inside one. in may be NULL when len is 0. Pure: any thread, any process, no allocation. */
 YMK_EXPORT size_t ymk_log_escape(char *out, size_t cap, const char *in, size_t len);
 
+/* Connection decisions and reports (see "Connections" below for what a ymk_conn tells).
+ *
+ * The accept hook is called once per connection, before any byte of HTTP is read: on a plain
+ * listener as soon as the connection is accepted, before any byte at all; on a PROXY listener
+ * (ymk_config_set_proxy_protocol()) once the PROXY header was read, so that it sees the client the
+ * proxy relays for (and the proxy itself through ymk_conn_socket_peer()). It runs in the process
+ * that accepted the connection: in the event model in the loop's thread, with workers in the
+ * worker that accepted it, in the fork model in the parent before fork(), so a refused client
+ * costs no process. It returns YMK_CONN_ALLOW; YMK_CONN_REFUSE to close the connection without
+ * sending a byte; or a status 400..599 (403, 421, 429, 503...) answered once with the library's
+ * built-in page and "Connection: close", after which the connection is closed. Any other value
+ * refuses. A refused connection never reaches a handler. The hook may attach state to the
+ * connection with ymk_conn_set_state(); the close hook gets it back, also after a refusal. Once
+ * TLS exists, a TLS listener's accept hook also sees the TLS state through ymk_conn_tls_*()
+ * accessors (the SNI name, the peer certificate). The ymk_conn pointer is valid during the call. */
+#define YMK_CONN_ALLOW 0
+#define YMK_CONN_REFUSE 1
+typedef int ymk_accept_fn(ymk_conn *conn, void *user);
+
+/* How a connection ended (ymk_conn_report.end). Values are fixed; new ones are appended. */
+enum ymk_conn_end {
+	YMK_CONN_END_CLIENT = 0,  /* the client closed or reset the connection */
+	YMK_CONN_END_IDLE = 1,    /* no request came: the keep-alive timeout between requests, or the
+				   * read timeout of a new connection */
+	YMK_CONN_END_TIMEOUT = 2, /* a deadline passed while a request was read or an answer sent
+				   * (a 408 was sent where a request had started) */
+	YMK_CONN_END_DONE = 3,    /* the server closed it after an answer that ends the connection
+				   * (Connection: close, HTTP/1.0, an error that closes) */
+	YMK_CONN_END_ERROR = 4,   /* the server gave up: out of memory, an answer that could not be
+				   * built or completed (a file that shrank under its Content-Length) */
+	YMK_CONN_END_STOPPED = 5, /* ymk_server_stop() or ymk_server_free() ended it */
+	YMK_CONN_END_REFUSED = 6, /* the accept hook refused it (closed, or answered its status) */
+	YMK_CONN_END_LIMIT = 7,   /* refused with 503 past the connection cap or the per-client limit */
+	YMK_CONN_END_FORKED = 8,  /* fork model, in the parent: the child served it and reported its
+				   * end itself; this call is for the parent's copy of the state */
+	YMK_CONN_END_CRASHED = 9, /* fork model, in the parent: the child died without reporting (a
+				   * crash in a handler, a signal) */
+};
+
+/* What the close hook learns of a connection. Fields are only ever appended; check `size`
+ * (sizeof the struct the library was built with) before reading a newer field. */
+typedef struct ymk_conn_report {
+	size_t size;
+	enum ymk_conn_end end;
+	uint64_t requests;    /* answers sent (error answers included; a 100 Continue is not one) */
+	uint64_t bytes_in;    /* bytes read from the connection (a PROXY header included) */
+	uint64_t bytes_out;   /* bytes sent: heads and bodies */
+	uint64_t duration_us; /* from accept to close */
+} ymk_conn_report;
+
+/* The close hook: called exactly once for every connection that reached the accept decision (with
+ * or without an accept hook), however it ends, in the process that ends it, as its socket is
+ * closed. It gets the connection (its state, to free it) and the report. A connection dropped
+ * before the decision (a PROXY header that was malformed or late) is not reported.
+ * In the fork model the child reports the connection's end; the parent, which ran the accept hook
+ * and so holds its own copy of the state, reports too, once, when it reaps the child: with
+ * YMK_CONN_END_FORKED when the child reported, YMK_CONN_END_STOPPED when ymk_server_stop() ended
+ * the child, YMK_CONN_END_CRASHED when it died otherwise (the parent's reports carry the duration
+ * only). The pointers are valid during the call. */
+typedef void ymk_close_fn(ymk_conn *conn, const ymk_conn_report *report, void *user);
+
 /* ---------------------------------------------------------------------------------------------
  * Configuration
  * ------------------------------------------------------------------------------------------- */
@@ -283,6 +346,18 @@ YMK_EXPORT int ymk_config_set_listen(ymk_config *cfg, const char *addr);
  * Returns 0 or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_listen_fd(ymk_config *cfg, int fd);
 
+/* The PROXY protocol (versions 1 and 2, as HAProxy and most load balancers send it) on the
+ * listener, default off. On: every connection must begin with a PROXY header, which is read
+ * exactly (the bytes after it, HTTP or a TLS handshake, are left for what follows) within the
+ * header timeout; the client and local addresses it names then stand for the connection's:
+ * ymk_request_peer(), ymk_conn_peer() and ymk_conn_local(), the access log and the per-client
+ * limit see the real client. A header that is malformed, of an unknown version or late closes the
+ * connection without a byte sent (and is logged, rate-limited). A v1 "UNKNOWN" or a v2 "LOCAL"
+ * header (a proxy's health check) keeps the connection's own addresses. Only trusted proxies may
+ * reach such a listener: anyone who can connect can claim any address (restrict it with the
+ * accept hook on ymk_conn_socket_peer(), or by where it listens). Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_proxy_protocol(ymk_config *cfg, int enabled);
+
 /* Event model: serve with n processes (1..256, default 1). ymk_server_run() forks n - 1 workers,
  * each with its own listening socket bound with SO_REUSEPORT to the same address, so the kernel
  * spreads connections across them (a Unix socket or a handed-in fd is shared instead); the
@@ -297,6 +372,14 @@ YMK_EXPORT int ymk_config_set_model(ymk_config *cfg, enum ymk_model model);
 /* The cap on live connections (event model) or live children (fork model), 1..1000000.
  * Past it a client gets 503 with Retry-After and the connection is closed. Returns 0 or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_max_connections(ymk_config *cfg, unsigned n);
+
+/* The most live connections one client address may hold (0, the default: no limit other than the
+ * cap), 0..1000000. Past it that client gets 503 with Retry-After and the connection is closed;
+ * other clients are unaffected. Counted per IPv4 or IPv6 address (IPv4 clients of a dual-stack
+ * listener count as their IPv4 address; the port does not count), after the PROXY header on a
+ * PROXY listener; Unix-socket clients are not limited. The count is per process: the event loop's
+ * connections, each worker's own, or the fork parent's live children. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_max_connections_per_client(ymk_config *cfg, unsigned n);
 
 /* The longest request line, and the longest decoded path; longer gets 414. 16..65536.
  * Returns 0 or YMK_EINVAL. */
@@ -413,6 +496,11 @@ YMK_EXPORT int ymk_config_set_max_handler_body(ymk_config *cfg, uint64_t bytes);
  * or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_deferred_timeout(ymk_config *cfg, unsigned ms);
 
+/* The accept hook (ymk_accept_fn) and the close hook (ymk_close_fn), each with its user pointer;
+ * NULL removes one. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_accept_hook(ymk_config *cfg, ymk_accept_fn *fn, void *user);
+YMK_EXPORT int ymk_config_set_close_hook(ymk_config *cfg, ymk_close_fn *fn, void *user);
+
 /* ---------------------------------------------------------------------------------------------
  * Server lifecycle
  * ------------------------------------------------------------------------------------------- */
@@ -495,6 +583,10 @@ YMK_EXPORT int ymk_request_version(const ymk_request *req);
 
 /* The client's address; *len receives its length when len is not NULL. */
 YMK_EXPORT const struct sockaddr *ymk_request_peer(const ymk_request *req, socklen_t *len);
+
+/* The connection the request came on: its local address, listener and attached state (see
+ * "Connections"). Valid as long as the request is; NULL for a NULL request. */
+YMK_EXPORT ymk_conn *ymk_request_conn(const ymk_request *req);
 
 /* The server the request came to (for ymk_server_timer() and ymk_server_post() from a handler;
  * in the fork model and with workers, the process's own copy of it), or NULL for NULL. */
@@ -584,7 +676,7 @@ enum ymk_close_reason {
 /* Called exactly once when a request is over, however it ended, on the server's thread (fork
  * model: in the child). req is still readable during the call and invalid after it returns:
  * this is where per-request state is freed. It is never called from inside a ymk_* call. */
-typedef void ymk_close_fn(ymk_request *req, enum ymk_close_reason reason, void *user);
+typedef void ymk_request_close_fn(ymk_request *req, enum ymk_close_reason reason, void *user);
 
 /* A function run on the server's thread (ymk_server_post(), ymk_server_timer()). */
 typedef void ymk_post_fn(ymk_server *srv, void *user);
@@ -626,7 +718,7 @@ YMK_EXPORT int ymk_request_defer(ymk_request *req);
 
 /* Sets the close callback (NULL removes it). Any request may have one, deferred or not.
  * Returns 0 or YMK_EINVAL. */
-YMK_EXPORT int ymk_request_on_close(ymk_request *req, ymk_close_fn *fn, void *user);
+YMK_EXPORT int ymk_request_on_close(ymk_request *req, ymk_request_close_fn *fn, void *user);
 
 /* The idle limit of this request in milliseconds (0: none; at most YMK_MAX_TIMEOUT_MS), in place
  * of the one set with ymk_config_set_deferred_timeout(). Returns 0 or YMK_EINVAL. */
@@ -738,6 +830,43 @@ YMK_EXPORT int ymk_request_stream_body(ymk_request *req, ymk_body_fn *fn, void *
 /* Resumes a body callback that returned YMK_PAUSE. Returns 0, YMK_EINVAL or YMK_ESTATE (no body
  * being streamed). */
 YMK_EXPORT int ymk_request_resume_body(ymk_request *req);
+
+/* ---------------------------------------------------------------------------------------------
+ * Connections: what the accept hook, the handlers (through ymk_request_conn()) and the close hook
+ * see of one connection. A ymk_conn lives as long as its connection, in the process serving it;
+ * the one given to a callback is valid during that call (and the request's as long as the
+ * request). Every accessor accepts NULL (returning NULL, 0 or YMK_EINVAL).
+ * ------------------------------------------------------------------------------------------- */
+
+/* The client's address (what ymk_request_peer() returns): on a PROXY listener the client the
+ * header names, else the socket's peer. *len receives its length when len is not NULL. */
+YMK_EXPORT const struct sockaddr *ymk_conn_peer(const ymk_conn *conn, socklen_t *len);
+
+/* The address the client connected to, its port included (the header's destination on a PROXY
+ * listener); for a listener on every address ("0.0.0.0", "[::]") it tells which interface
+ * address was reached. Read from the socket on first use; NULL when it cannot be read. */
+YMK_EXPORT const struct sockaddr *ymk_conn_local(const ymk_conn *conn, socklen_t *len);
+
+/* The socket's own peer: the proxy on a PROXY listener, the same as ymk_conn_peer() otherwise. */
+YMK_EXPORT const struct sockaddr *ymk_conn_socket_peer(const ymk_conn *conn, socklen_t *len);
+
+/* 1 when the addresses came from a PROXY header (not for a LOCAL or UNKNOWN one), else 0. */
+YMK_EXPORT int ymk_conn_proxied(const ymk_conn *conn);
+
+/* Which of the server's listeners accepted the connection: 0 (a server has one listener; were
+ * there several, they would be numbered in the order configured). */
+YMK_EXPORT int ymk_conn_listener(const ymk_conn *conn);
+
+/* The process model serving the connection (an enum ymk_model value). */
+YMK_EXPORT int ymk_conn_model(const ymk_conn *conn);
+
+/* The embedder's state attached to the connection (NULL until set). Set it in the accept hook,
+ * or in any callback of the process serving the connection (a login handler that binds a session
+ * to the connection); the close hook gets it back to free it. In the fork model state attached in
+ * the parent's accept hook is copied into the child by fork(), state attached in the child stays
+ * there. ymk_conn_set_state() returns 0 or YMK_EINVAL. */
+YMK_EXPORT void *ymk_conn_state(const ymk_conn *conn);
+YMK_EXPORT int ymk_conn_set_state(ymk_conn *conn, void *state);
 
 /* ---------------------------------------------------------------------------------------------
  * Authentication helpers, for a policy or handler (pure functions: no I/O, no allocation; any

@@ -471,3 +471,39 @@ int ymk_config_set_file_cache(ymk_config *cfg, unsigned entries, unsigned valid_
 	cfg->s.fcache_valid_ms = valid_ms;
 	return ok(cfg);
 }
+
+int ymk_config_set_accept_hook(ymk_config *cfg, ymk_accept_fn *fn, void *user)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.accept_hook = fn;
+	cfg->s.accept_user = fn ? user : NULL;
+	return ok(cfg);
+}
+
+int ymk_config_set_close_hook(ymk_config *cfg, ymk_close_fn *fn, void *user)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.close_hook = fn;
+	cfg->s.close_user = fn ? user : NULL;
+	return ok(cfg);
+}
+
+int ymk_config_set_max_connections_per_client(ymk_config *cfg, unsigned n)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (n > 1000000)
+		return fail(cfg, YMK_EINVAL, "max_connections_per_client %u is out of range 0..1000000", n);
+	cfg->s.max_per_client = n;
+	return ok(cfg);
+}
+
+int ymk_config_set_proxy_protocol(ymk_config *cfg, int enabled)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.proxy_protocol = enabled != 0;
+	return ok(cfg);
+}

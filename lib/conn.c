@@ -42,9 +42,10 @@
 #define IN_SLACK 4096 /* input room past the head limit, for body and pipelined bytes */
 
 int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, const struct ymk__transport *tr,
-		   const struct sockaddr *peer, socklen_t peer_len, uint64_t now)
+		   const struct ymk_conn *info, uint64_t now)
 {
 	memset(c, 0, sizeof *c);
+	c->end = -1;
 	c->srv = srv;
 	c->in_cap = srv->s.max_header_bytes + IN_SLACK; /* the pool's size: see ymk_server_new() */
 	c->in = ymk__pool_get(&srv->pool_in);           /* the request often comes with the connection */
@@ -52,10 +53,8 @@ int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, const struct ymk__trans
 		return YMK_ENOMEM;
 	c->tr = *tr;
 	ymk__out_init(&c->out, &srv->pool_out);
-	if (peer_len > sizeof c->peer)
-		peer_len = sizeof c->peer;
-	memcpy(&c->peer, peer, peer_len);
-	c->peer_len = peer_len;
+	c->info = *info;
+	c->info.fd = tr->fd;
 	c->t_activity = now;
 	c->state = YMK__ST_READ_HEAD;
 	c->end_reason = YMK_CLOSE_STOPPED;
@@ -81,8 +80,8 @@ static void log_access(struct ymk__conn *c, uint64_t now)
 	e.status = c->out.status;
 	e.bytes_sent = ymk__out_body_sent(&c->out);
 	e.duration_us = (now - c->t_head) * 1000u;
-	e.peer = (const struct sockaddr *)&c->peer;
-	e.peer_len = c->peer_len;
+	e.peer = (const struct sockaddr *)&c->info.peer;
+	e.peer_len = c->info.peer_len;
 	s->access(&e, s->access_user);
 }
 
@@ -118,21 +117,36 @@ static void kick(struct ymk_request *r)
 	ymk__sched_ready(c->srv, &c->ready);
 }
 
+void ymk__conn_set_end(struct ymk__conn *c, int end)
+{
+	if (c->end < 0)
+		c->end = end;
+}
+
 void ymk__conn_close(struct ymk__conn *c)
 {
 	if (c->state == YMK__ST_SEND || (c->state == YMK__ST_WAIT && c->out.status))
 		log_access(c, ymk__os_now_ms()); /* an aborted response is still logged */
+	c->bytes_out += ymk__out_wire_sent(&c->out);
 	ymk__out_reset(&c->out); /* an answer's free callback, then the request's close callback */
 	drop_request(c, c->end_reason);
 	ymk__sched_unready(&c->srv->sched, &c->ready);
+	/* Unless something said otherwise: after an answer that closed, the server ended it; in any
+	 * other state the transport failed or ended under it, which is the client's doing. */
+	ymk__conn_set_end(c, c->state == YMK__ST_LINGER ? YMK_CONN_END_DONE : YMK_CONN_END_CLIENT);
+	ymk__session_report(&c->info, c->end, (uint64_t)c->served, c->bytes_in, c->bytes_out);
 	c->tr.ops->close(&c->tr);
+	c->info.fd = -1;
 	release_buffers(c);
 }
 
-/* Ends the connection for this reason (the request's close callback hears it). */
+/* Ends the connection for this reason (the request's close callback hears it, and the
+ * connection's close report says the server gave up when the answer could not be completed). */
 static enum ymk__want close_for(struct ymk__conn *c, enum ymk_close_reason reason)
 {
 	c->end_reason = reason;
+	if (reason == YMK_CLOSE_ABORTED)
+		ymk__conn_set_end(c, YMK_CONN_END_ERROR);
 	return YMK__WANT_CLOSE;
 }
 
@@ -220,7 +234,8 @@ static void handle_request(struct ymk__conn *c)
 			ymk__resp_error(&r->resp, 400, 1, NULL);
 		return;
 	}
-	int st = ymk__request_start(r, (const struct sockaddr *)&c->peer, c->peer_len);
+	r->conn = &c->info;
+	int st = ymk__request_start(r, (const struct sockaddr *)&c->info.peer, c->info.peer_len);
 	if (st) {
 		ymk__resp_error(&r->resp, st, st == 400, NULL);
 		return;
@@ -322,6 +337,7 @@ static void check_answer(struct ymk__conn *c)
 	if (c->out.oom) {
 		ymk__log(&c->srv->s, YMK_LOG_ERROR, "out of memory while building a %d response",
 			 c->out.status);
+		ymk__conn_set_end(c, YMK_CONN_END_ERROR);
 		c->out.len = 0;
 		c->out.close = 1;
 		if (c->req)
@@ -338,8 +354,10 @@ static int try_request(struct ymk__conn *c, uint64_t now)
 	size_t consumed = 0;
 
 	if (!c->req) {
-		if (!(c->req = ymk__request_get(c->srv)))
+		if (!(c->req = ymk__request_get(c->srv))) {
+			ymk__conn_set_end(c, YMK_CONN_END_ERROR);
 			return -1;
+		}
 		c->req->kick = kick;
 		c->req->owner = c;
 	}
@@ -372,6 +390,7 @@ static int try_request(struct ymk__conn *c, uint64_t now)
 static void finish_response(struct ymk__conn *c, uint64_t now)
 {
 	log_access(c, now);
+	c->bytes_out += ymk__out_wire_sent(&c->out);
 	int close = c->out.close;
 	int error = c->out.status >= 400;
 	ymk__out_reset(&c->out);
@@ -430,8 +449,10 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 			 * which clears the flag.) */
 			if (c->rd_drained)
 				return YMK__WANT_READ;
-			if (!c->in && !(c->in = ymk__pool_get(&c->srv->pool_in)))
+			if (!c->in && !(c->in = ymk__pool_get(&c->srv->pool_in))) {
+				ymk__conn_set_end(c, YMK_CONN_END_ERROR);
 				return YMK__WANT_CLOSE;
+			}
 			size_t room = c->in_cap - c->in_len;
 			long n = t->ops->recv(t, c->in + c->in_len, room);
 			if (n > 0) {
@@ -442,6 +463,7 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 					c->t_head = now;
 				}
 				c->in_len += (size_t)n;
+				c->bytes_in += (uint64_t)n;
 				c->t_activity = now;
 				continue;
 			}
@@ -456,6 +478,7 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 				return YMK__WANT_CLOSE;
 			if (r == 0)
 				return blocked(c);
+			c->bytes_out += ymk__out_wire_sent(&c->out);
 			ymk__out_reset(&c->out);
 			c->t_activity = now;
 			sink_of(c)->t_start = now; /* the client sends only now */
@@ -497,6 +520,7 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 			}
 			long n = t->ops->recv(t, buf, cap);
 			if (n > 0) {
+				c->bytes_in += (uint64_t)n;
 				c->t_activity = now;
 				if (b->chunked) {
 					c->in_len += (size_t)n;
@@ -518,8 +542,10 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 			int r = ymk__out_send(&c->out, t, &progress);
 			if (progress)
 				c->t_activity = now;
-			if (r < 0)
-				return close_for(c, c->out.aborted ? YMK_CLOSE_ABORTED : YMK_CLOSE_CLIENT);
+			if (r < 0) {
+				int bad = c->out.source_short || c->out.aborted;
+				return close_for(c, bad ? YMK_CLOSE_ABORTED : YMK_CLOSE_CLIENT);
+			}
 			if (r == 0)
 				return blocked(c);
 			if (r == YMK__OUT_WAIT) {
@@ -557,6 +583,7 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 				return YMK__WANT_WAIT; /* full: the rest stays in the kernel */
 			long n = t->ops->recv(t, c->in ? c->in + c->in_len : small, room);
 			if (n > 0) {
+				c->bytes_in += (uint64_t)n;
 				if (!c->in) {
 					if (!(c->in = ymk__pool_get(&c->srv->pool_in)))
 						return close_for(c, YMK_CLOSE_ABORTED);
@@ -573,6 +600,7 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 			char sink[4096];
 			long n = t->ops->recv(t, sink, sizeof sink);
 			if (n > 0) {
+				c->bytes_in += (uint64_t)n;
 				c->lingered += (size_t)n;
 				if (c->lingered > LINGER_MAX_BYTES)
 					return YMK__WANT_CLOSE;
@@ -636,19 +664,23 @@ uint64_t ymk__conn_deadline(const struct ymk__conn *c)
 	return 0;
 }
 
-/* The WAIT deadline passed: an SSE keep-alive is due, or the idle limit ended the wait (503 for
- * a request not answered yet; an answer under way is cut off). */
+/* An SSE stream's keep-alive is due (before its idle limit): a comment is queued and sent. This
+ * does not end anything. */
+static int keepalive_due(const struct ymk__conn *c, uint64_t now)
+{
+	const struct ymk_request *r = c->req;
+	if (c->state != YMK__ST_WAIT || !r || !r->sse || !r->sse_keepalive_ms || r->stream_ended)
+		return 0;
+	return !r->idle_ms || now < c->t_activity + r->idle_ms;
+}
+
+/* The idle limit ended the wait: 503 for a request not answered yet; an answer under way is cut
+ * off. */
 static enum ymk__want expire_wait(struct ymk__conn *c, uint64_t now)
 {
 	struct ymk_request *r = c->req;
 	if (!r)
 		return YMK__WANT_CLOSE;
-	uint64_t idle_at = r->idle_ms ? c->t_activity + r->idle_ms : UINT64_MAX;
-	if (now < idle_at && r->sse && r->sse_keepalive_ms) {
-		if (ymk__sse_keepalive(r) < 0)
-			return close_for(c, YMK_CLOSE_ABORTED);
-		return step(c, now);
-	}
 	r->close_hint = YMK_CLOSE_TIMEOUT;
 	if (r->responded)
 		return YMK__WANT_CLOSE;
@@ -661,6 +693,17 @@ static enum ymk__want expire_wait(struct ymk__conn *c, uint64_t now)
 
 static enum ymk__want expire(struct ymk__conn *c, uint64_t now)
 {
+	if (keepalive_due(c, now)) {
+		if (ymk__sse_keepalive(c->req) < 0)
+			return close_for(c, YMK_CLOSE_ABORTED);
+		return step(c, now);
+	}
+	if (c->state == YMK__ST_LINGER)
+		ymk__conn_set_end(c, YMK_CONN_END_DONE);
+	else if (c->state == YMK__ST_READ_HEAD && !c->head_started)
+		ymk__conn_set_end(c, YMK_CONN_END_IDLE);
+	else
+		ymk__conn_set_end(c, YMK_CONN_END_TIMEOUT);
 	if (c->state == YMK__ST_WAIT)
 		return expire_wait(c, now);
 	if (c->state == YMK__ST_READ_BODY) {

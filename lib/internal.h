@@ -55,6 +55,12 @@ struct ymk__settings {
 	unsigned workers;        /* event-model processes */
 	unsigned fcache_entries; /* open-file cache size, 0 = off */
 	unsigned fcache_valid_ms;
+	ymk_accept_fn *accept_hook; /* connection decisions and reports (admit.c, session.c) */
+	void *accept_user;
+	ymk_close_fn *close_hook;
+	void *close_user;
+	unsigned max_per_client;      /* live connections per client address, 0 = no limit */
+	int proxy_protocol;           /* connections begin with a PROXY header */
 	uint64_t max_handler_body;    /* a body a handler reads into memory (YMK_READ_BODY) */
 	unsigned deferred_timeout_ms; /* idle limit of a deferred request; 0: none */
 };
@@ -103,6 +109,10 @@ struct ymk_server {
 	/* The 503 answer sent past the cap, prebuilt so the accept path never formats anything. */
 	char busy[512];
 	size_t busy_len;
+
+	/* Refusals at the door are logged at most YMK__REFUSAL_LOG_MAX a second (admit.c). */
+	uint64_t refusal_second;
+	unsigned refusal_logged, refusal_unlogged;
 };
 
 #endif

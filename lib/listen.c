@@ -158,14 +158,23 @@ void ymk__listen_busy_init(ymk_server *srv)
 	srv->busy_len = o.oom ? 0 : o.len;
 }
 
-void ymk__listen_reject(ymk_server *srv, int fd)
+long ymk__listen_send_close(struct ymk__transport *tr, const void *answer, size_t len)
 {
 	char sink[4096];
+	long sent = 0;
+	if (len) {
+		struct iovec iov = {.iov_base = (void *)answer, .iov_len = len};
+		sent = tr->ops->sendv(tr, &iov, 1, 0);
+	}
+	(void)tr->ops->shutdown(tr);
+	(void)tr->ops->recv(tr, sink, sizeof sink); /* drained without waiting */
+	tr->ops->close(tr);
+	return sent;
+}
+
+void ymk__listen_reject(ymk_server *srv, int fd)
+{
 	struct ymk__transport tr;
 	ymk__listen_transport(srv, fd, &tr);
-	struct iovec iov = {.iov_base = srv->busy, .iov_len = srv->busy_len};
-	(void)tr.ops->sendv(&tr, &iov, 1, 0);
-	(void)tr.ops->shutdown(&tr);
-	(void)tr.ops->recv(&tr, sink, sizeof sink); /* drained without waiting */
-	tr.ops->close(&tr);
+	(void)ymk__listen_send_close(&tr, srv->busy, srv->busy_len);
 }

@@ -36,6 +36,11 @@ void ymk__listen_busy_init(ymk_server *srv);
  * client already sent (so the close does not turn into a reset that eats the 503), closes. */
 void ymk__listen_reject(ymk_server *srv, int fd);
 
+/* What ymk__listen_reject() does, with any answer (len 0: none) over a transport: sends what the
+ * socket takes at once, shuts the output down, drains, closes the transport. Returns the bytes
+ * sent (or -errno). */
+long ymk__listen_send_close(struct ymk__transport *tr, const void *answer, size_t len);
+
 /* How long accepting pauses when the process is out of descriptors (accept() keeps failing while
  * the listener stays readable), and how many connections one wake-up accepts at most, so that a
  * flood of new connections never starves the open ones. */

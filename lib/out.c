@@ -123,6 +123,8 @@ void ymk__out_reset(struct ymk__out *o)
 	o->close = 0;
 	o->oom = 0;
 	o->aborted = 0;
+	o->source_short = 0;
+	o->flushed = 0;
 }
 
 void ymk__out_release(struct ymk__out *o)
@@ -150,6 +152,22 @@ uint64_t ymk__out_body_sent(const struct ymk__out *o)
 	return n;
 }
 
+uint64_t ymk__out_wire_sent(const struct ymk__out *o)
+{
+	if (o->kind == YMK__BODY_SEGS) {
+		uint64_t n = o->seg_done;
+		for (size_t i = 0; i < o->seg_i && i < o->nsegs; i++)
+			n += o->segs[i].len;
+		return n;
+	}
+	uint64_t n = o->flushed + o->sent;
+	if (o->kind == YMK__BODY_MEM || o->kind == YMK__BODY_FILE)
+		n += o->off - o->start;
+	else if (o->kind == YMK__BODY_DYN)
+		n += ymk__out_dyn_sent(o);
+	return n;
+}
+
 /* Multipart answers: the pieces in order, bytes of buf or ranges of the source. */
 static int send_segments(struct ymk__out *o, struct ymk__transport *t, int *progress)
 {
@@ -161,8 +179,10 @@ static int send_segments(struct ymk__out *o, struct ymk__transport *t, int *prog
 		if (sg->from_source && !o->mem) {
 			uint64_t off = sg->off + o->seg_done;
 			n = t->ops->sendfile(t, o->fd, &off, left, more);
-			if (n == 0)
+			if (n == 0) {
+				o->source_short = 1;
 				return -1;
+			}
 		} else {
 			const char *base = sg->from_source ? (const char *)o->mem : o->buf;
 			struct iovec iov = {.iov_base = (char *)base + sg->off + o->seg_done,
@@ -200,6 +220,7 @@ void ymk__out_trim(struct ymk__out *o)
 		ymk__pool_put(o->pool, o->buf);
 	else
 		ymk__free(o->buf);
+	o->flushed += o->sent;
 	o->buf = NULL;
 	o->cap = o->len = o->sent = o->head_len = 0;
 }
@@ -254,8 +275,10 @@ int ymk__out_send(struct ymk__out *o, struct ymk__transport *t, int *progress)
 		long n = t->ops->sendfile(t, o->fd, &o->off, count, 0);
 		if (n == -EAGAIN)
 			return 0;
+		if (n == 0)
+			o->source_short = 1; /* the file got shorter than the Content-Length already sent */
 		if (n <= 0)
-			return -1; /* 0: the file got shorter than the Content-Length already sent */
+			return -1;
 		*progress = 1;
 	}
 	return 1;

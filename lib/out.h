@@ -75,6 +75,8 @@ struct ymk__out {
 	int close;         /* the answer says Connection: close */
 	int oom;           /* building ran out of memory: the answer is unusable */
 	int aborted;       /* the source failed or fell short of its length: the connection closes */
+	int source_short;  /* sending failed because the file ended before the promised length */
+	uint64_t flushed;  /* bytes of buf sent before ymk__out_trim() gave it back */
 };
 
 void ymk__out_init(struct ymk__out *o, struct ymk__pool *pool);
@@ -156,5 +158,7 @@ int ymk__out_dyn_send(struct ymk__out *o, struct ymk__transport *t, int *progres
 int ymk__out_dyn_ready(const struct ymk__out *o);
 uint64_t ymk__out_dyn_sent(const struct ymk__out *o);
 void ymk__out_dyn_free(struct ymk__out *o);
+/* Bytes of the answer sent so far, head and body (a connection's byte count). */
+uint64_t ymk__out_wire_sent(const struct ymk__out *o);
 
 #endif

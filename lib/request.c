@@ -302,6 +302,11 @@ const struct sockaddr *ymk_request_peer(const ymk_request *req, socklen_t *len)
 	return req->peer;
 }
 
+ymk_conn *ymk_request_conn(const ymk_request *req)
+{
+	return req ? req->conn : NULL;
+}
+
 static int is_tchar(unsigned char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||

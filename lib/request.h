@@ -23,6 +23,7 @@
 /* The request as handlers see it (the public ymk_request). */
 struct ymk_request {
 	ymk_server *srv;
+	struct ymk_conn *conn; /* the connection's object (session.h); set by the connection */
 	const struct sockaddr *peer;
 	socklen_t peer_len;
 	struct ymk__http_request *http; /* the parsed head, in this object's block */
@@ -74,7 +75,7 @@ struct ymk_request {
 	unsigned sse_keepalive_ms;  /* 0: no keep-alive comments */
 	int close_hint;             /* the reason for the close callback when the library ended the
 				    * answer itself (a 503 past the idle limit...); -1: none */
-	ymk_close_fn *on_close;
+	ymk_request_close_fn *on_close;
 	void *close_user;
 	ymk_writable_fn *on_writable;
 	void *writable_user;

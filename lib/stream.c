@@ -26,7 +26,7 @@ int ymk_request_defer(ymk_request *req)
 	return 0;
 }
 
-int ymk_request_on_close(ymk_request *req, ymk_close_fn *fn, void *user)
+int ymk_request_on_close(ymk_request *req, ymk_request_close_fn *fn, void *user)
 {
 	if (!req || req->closing)
 		return YMK_EINVAL;

@@ -1,45 +1,94 @@
 #!/bin/bash
 # tests/bench/bench.sh [BUILD_DIR]
 #
-# The in-tree benchmark: ymawky-serve (event and fork models) side by side with nginx, lighttpd,
-# a fixed-response ceiling and a fork-per-connection ceiling, on loopback. Each server is pinned
-# to CPU 0 (taskset -c 0) and driven by wrk pinned to CPU 1. Prints medians of BENCH_REPEAT runs
-# and the ratios against the faster peer and the ceilings, all from this one invocation.
+# The in-tree benchmark: ymawky-serve (event and fork models) side by side with nginx, lighttpd
+# and four reference programs (a fixed answer from memory at 1 KiB and at 16 KiB, a bare fork per
+# connection, a bare sendfile loop), on loopback. Each server is pinned to CPU 0 (taskset -c 0)
+# and driven by a client pinned to CPU 1: wrk, and for the large files also bulk-client.c, which
+# reads into 256 KiB buffers and so is not the limit that wrk is. Around every run it reads the
+# server's CPU time (user + system, of the server and of all its children, live or reaped), the
+# client's, and the CPU 0 / CPU 1 counters in /proc/stat, so it reports CPU per request and the
+# kernel's softirq share beside requests/s. Prints medians of BENCH_REPEAT runs, the ratios and
+# the target table, all from this one invocation, as Markdown tables.
 #
-#   BUILD_DIR       meson build directory with examples/ymawky-serve (default: SOURCE/build)
-#   BENCH_SECONDS   length of each wrk run (default 5)
+#   BUILD_DIR       meson build directory with examples/ymawky-serve. Default: SOURCE/build-release,
+#                   set up (-Dbuildtype=release -Dtests=disabled) and built by this script.
+#   BENCH_SECONDS   length of each run (default 5)
 #   BENCH_REPEAT    runs per case; the median is reported (default 3)
 #   BENCH_IDLE      connections for the idle-memory case (default 1000)
+#   BENCH_CASES     only these cases, by letter (see the case table below; "s" is the scaling
+#                   runs, "w" the --workers runs, "cap" the cap check), e.g. 'c g'; default all
+#   BENCH_SERVERS   only these servers (e.g. 'event nginx lighttpd ceiling16k'); default all
+#   BENCH_CANDIDATE=BUILD_DIR  a second build (say, of a change to lib/) run as the server
+#                   "candidate" beside "event", in every case and with the same settings, so that
+#                   before and after come from one interleaved run (BENCH_CANDIDATE_NAME: its
+#                   name in the report, default the directory and its commit)
+#   BENCH_SHARED    the shared bench directory (default: SOURCE/../shared/bench)
 #   BENCH_RAW=FILE  also keep the raw per-run results (TSV) in FILE
+#   BENCH_KEEP=DIR  keep everything report.py needs in DIR: `tests/bench/report.py DIR` prints
+#                   the same report again (to refresh docs/performance.md)
 #
-# Needs: wrk, curl, python3, taskset, cc; nginx and lighttpd (skipped with a note if missing).
-# Uses ../shared/bench/{nginx-shim,lighttpd-shim,ceiling.c} next to the source tree when present,
-# else equivalent configurations and tests/bench/ceiling.c. Every server it starts runs in its own
-# session and is killed (with its children) on exit.
+# Needs: wrk, curl, python3, taskset, setsid, cc (and meson and ninja to build); nginx and
+# lighttpd are skipped with a note if missing. Uses ../shared/bench/{nginx-shim,lighttpd-shim}
+# next to the source tree when present, else equivalent configurations, and the io_uring fixed
+# answer ../shared/bench/uring-limit.c when it is there and builds (liburing-dev). Every server
+# it starts runs in its own session and is killed (with its children) on exit.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-build=${1:-$src/build}
-build=$(cd "$build" 2>/dev/null && pwd) || { echo "bench.sh: no build directory ${1:-$src/build}" >&2; exit 1; }
-serve=$build/examples/ymawky-serve
 secs=${BENCH_SECONDS:-5}
 rep=${BENCH_REPEAT:-3}
 nidle=${BENCH_IDLE:-1000}
-shared=$src/../shared/bench
+only=" ${BENCH_CASES:-} "
+wanted() { [ "$only" = "  " ] || [[ $only == *" ${1%%-*} "* ]]; } # CASE-ID
+shared=${BENCH_SHARED:-$src/../shared/bench}
 
-[ -x "$serve" ] || { echo "bench.sh: $serve not built (meson setup -Dexamples=true)" >&2; exit 1; }
-for t in wrk curl python3 taskset cc setsid; do
-	command -v $t >/dev/null || { echo "bench.sh: needs $t" >&2; exit 1; }
+# --- tools: say everything that is missing at once, with the package that has it --------------
+need=(wrk:wrk curl:curl python3:python3 taskset:util-linux setsid:util-linux cc:gcc awk:mawk)
+[ $# -eq 0 ] && need+=(meson:meson ninja:ninja-build)
+missing=() pkgs=()
+for t in "${need[@]}"; do
+	command -v "${t%%:*}" >/dev/null || { missing+=("${t%%:*}"); pkgs+=("${t#*:}"); }
 done
-[ "$(nproc)" -ge 2 ] || echo "bench.sh: warning: fewer than 2 CPUs; server and wrk share a core" >&2
+for t in nginx:nginx-light lighttpd:lighttpd; do
+	command -v "${t%%:*}" >/dev/null ||
+		echo "bench.sh: ${t%%:*} not installed (apt-get install ${t#*:}); its columns stay empty" >&2
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bench.sh: missing: ${missing[*]}; install with: apt-get install ${pkgs[*]}" >&2
+	exit 1
+fi
+
+# --- the build: the given directory, or a release build of this tree --------------------------
+if [ $# -gt 0 ]; then
+	build=$(cd "$1" 2>/dev/null && pwd) || { echo "bench.sh: no build directory $1" >&2; exit 1; }
+else
+	build=$src/build-release
+	if [ ! -f "$build/build.ninja" ]; then
+		echo "bench.sh: setting up $build (release, no tests)" >&2
+		meson setup "$build" "$src" -Dbuildtype=release -Dtests=disabled >/dev/null ||
+			{ echo "bench.sh: meson setup failed" >&2; exit 1; }
+	fi
+	ninja -C "$build" -j2 examples/ymawky-serve >/dev/null || { echo "bench.sh: build failed" >&2; exit 1; }
+fi
+serve=$build/examples/ymawky-serve
+[ -x "$serve" ] || { echo "bench.sh: $serve not built (meson setup -Dexamples=true)" >&2; exit 1; }
+cand=
+if [ -n "${BENCH_CANDIDATE:-}" ]; then
+	cand=$(cd "$BENCH_CANDIDATE" 2>/dev/null && pwd)/examples/ymawky-serve
+	[ -x "$cand" ] || { echo "bench.sh: BENCH_CANDIDATE: no examples/ymawky-serve in $BENCH_CANDIDATE" >&2; exit 1; }
+fi
+[ "$(nproc)" -ge 2 ] || echo "bench.sh: warning: fewer than 2 CPUs; server and client share a core" >&2
+hz=$(getconf CLK_TCK)
 
 work=$(mktemp -d /tmp/ymk-bench.XXXXXX)
 chmod 755 "$work"               # nginx's worker runs as nobody when started as root
 www=$work/www
-raw=$work/raw.tsv               # server case rep rps p50_ms p99_ms MBps non2xx sockerr
+raw=$work/raw.tsv               # one line per run: see measure()
 idle=$work/idle.tsv             # server key=value...
 mem=$work/mem.tsv               # server rep main_hwm kids_hwm main_rss
+meta=$work/meta                 # key=value: the machine and the run
 live=()                         # session ids (= pids) of servers still running
 declare -A tmpdirs=()
 
@@ -75,7 +124,7 @@ head -c 1048576 /dev/urandom >"$www/1m.bin"
 head -c 67108864 /dev/urandom >"$www/64m.bin"
 chmod 755 "$www"; chmod 644 "$www"/*
 
-# --- peers and ceilings ----------------------------------------------------------------------
+# --- peers and reference programs ------------------------------------------------------------
 if [ -x "$shared/nginx-shim" ]; then nginx_cmd=("$shared/nginx-shim"); else nginx_cmd=("$work/nginx-eq"); fi
 if [ -x "$shared/lighttpd-shim" ]; then lighttpd_cmd=("$shared/lighttpd-shim"); else lighttpd_cmd=("$work/lighttpd-eq"); fi
 # Equivalents of the shims (used when ../shared/bench is absent): same command line.
@@ -116,33 +165,62 @@ exec lighttpd -D -f "$d/l.conf"
 EOF
 chmod 755 "$work/nginx-eq" "$work/lighttpd-eq"
 
-ceiling_src=$shared/ceiling.c
-[ -f "$ceiling_src" ] || ceiling_src=$here/ceiling.c
-cc -O2 -o "$work/ceiling" "$ceiling_src" || { echo "bench.sh: cannot build $ceiling_src" >&2; exit 1; }
-cc -O2 -o "$work/fork-ceiling" "$here/fork-ceiling.c" || { echo "bench.sh: cannot build fork-ceiling.c" >&2; exit 1; }
+for p in ceiling fork-ceiling sendfile-ref bulk-client; do
+	cc -O2 -o "$work/$p" "$here/$p.c" || { echo "bench.sh: cannot build $here/$p.c" >&2; exit 1; }
+done
+# The io_uring reference (../shared/bench/uring-limit.c, liburing) when it is there and builds,
+# with the others' command line.
+uring=
+if [ -f "$shared/uring-limit.c" ]; then
+	if cc -O2 -o "$work/uring-limit" "$shared/uring-limit.c" -luring 2>/dev/null; then
+		uring=1
+		cat >"$work/uring-eq" <<'EOF'
+#!/bin/bash
+listen=127.0.0.1:8080
+while [ $# -gt 0 ]; do case "$1" in --listen) listen=$2; shift 2;; *) shift;; esac; done
+exec "$(dirname "$0")/uring-limit" "${listen##*:}" 1024
+EOF
+		chmod 755 "$work/uring-eq"
+	else
+		echo "bench.sh: $shared/uring-limit.c does not build (apt-get install liburing-dev); no io_uring column" >&2
+	fi
+fi
 
-servers=(event fork)
-command -v nginx >/dev/null && servers+=(nginx) || echo "bench.sh: nginx not installed; skipped" >&2
-command -v lighttpd >/dev/null && servers+=(lighttpd) || echo "bench.sh: lighttpd not installed; skipped" >&2
-servers+=(ceiling fork-ceiling)
+all_servers=(event)
+[ -n "$cand" ] && all_servers+=(candidate)
+all_servers+=(fork)
+command -v nginx >/dev/null && all_servers+=(nginx)
+command -v lighttpd >/dev/null && all_servers+=(lighttpd)
+all_servers+=(ceiling ceiling16k fork-ceiling sendfile-ref)
+[ -n "$uring" ] && all_servers+=(uring)
+servers=()
+for s in "${all_servers[@]}"; do
+	case " ${BENCH_SERVERS:-${all_servers[*]}} " in *" $s "*) servers+=("$s");; esac
+done
 
 # server command line (the shims' command line); --max-conns above the idle-connection count
 server_cmd() { # NAME -> array cmd
 	case "$1" in
 	event) cmd=("$serve" --model event --quiet --max-conns 4096);;
+	candidate) cmd=("$cand" --model event --quiet --max-conns 4096);;
 	fork) cmd=("$serve" --model fork --quiet --max-conns 4096);;
 	nginx) cmd=("${nginx_cmd[@]}" --model event --quiet);;
 	lighttpd) cmd=("${lighttpd_cmd[@]}" --model event --quiet);;
-	ceiling) cmd=("$work/ceiling");;
+	ceiling) cmd=("$work/ceiling" --body 1024);;
+	ceiling16k) cmd=("$work/ceiling" --body 16384);;
 	fork-ceiling) cmd=("$work/fork-ceiling");;
+	sendfile-ref) cmd=("$work/sendfile-ref");;
+	uring) cmd=("$work/uring-eq");;
+	w[0-9]*-*) local n=${1%%-*}; cmd=("$serve" --model event --quiet --max-conns 4096 --workers "${n#w}");;
 	esac
 }
 
+spin=0 cpin=1 wthreads=1 # the server's and the client's CPUs, wrk's threads
 start_server() { # NAME [extra args] -> spid, port
 	local name=$1; shift
 	server_cmd "$name"
 	port=$(free_port)
-	setsid taskset -c 0 "${cmd[@]}" "$@" --root "$www" --listen "127.0.0.1:$port" \
+	setsid taskset -c "$spin" "${cmd[@]}" "$@" --root "$www" --listen "127.0.0.1:$port" \
 		>"$work/$name.log" 2>&1 </dev/null &
 	spid=$!
 	live+=("$spid")
@@ -157,31 +235,115 @@ start_server() { # NAME [extra args] -> spid, port
 	fi
 	# remember the shim's temporary directory (nginx -p DIR / lighttpd -f DIR/l.conf) to remove it
 	local a
-	a=$(tr '\0 ' '\n\n' <"/proc/$spid/cmdline" 2>/dev/null | awk 'p{print; exit} /^-p$|^-f$/{p=1}')
+	a=$(tr '\0 ' '\n' <"/proc/$spid/cmdline" 2>/dev/null | awk 'p{print; exit} /^-p$|^-f$/{p=1}')
 	[ -n "$a" ] && { [ -d "$a" ] && tmpdirs[$spid]=$a || tmpdirs[$spid]=$(dirname "$a"); }
 	return 0
 }
 
 descendants() { # PID -> all descendant pids
-	local k
-	for k in $(cat /proc/"$1"/task/*/children 2>/dev/null); do echo "$k"; descendants "$k"; done
+	local t k kids
+	for t in /proc/"$1"/task/*/children; do
+		kids=()
+		{ read -r -a kids <"$t"; } 2>/dev/null
+		for k in "${kids[@]}"; do echo "$k"; descendants "$k"; done
+	done
 }
 kb() { awk -v k="$2:" '$1==k{print $2; f=1} END{if(!f) print 0}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# wrk NAME CASE REP wrk-args... : one run, one line in raw.tsv
-wrk_run() {
-	local name=$1 case=$2 r=$3; shift 3
-	local out
-	out=$(taskset -c 1 wrk --latency -t1 -d"${secs}s" "$@" 2>&1)
-	echo "$out" >>"$work/wrk-$name-$case.log"
-	echo "$out" | awk -v s="$name" -v c="$case" -v r="$r" '
-		function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-		function mb(v) { if (v ~ /GB$/) return v*1024; if (v ~ /MB$/) return v+0; if (v ~ /KB$/) return v/1024; if (v ~ /B$/) return v/1048576; return v }
-		/^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
-		/Requests\/sec/ { rps = $2 } /Transfer\/sec/ { tr = mb($2) }
-		/Non-2xx or 3xx/ { n2 = $NF }
-		/Socket errors/ { gsub(",", ""); se = $4 + $6 + $8 + $10 }
-		END { printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%.1f\t%d\t%d\n", s, c, r, rps, p50, p99, tr, n2, se }' >>"$raw"
+# CPU time of a server in nanoseconds: the on-CPU time (user + system) of every thread of the
+# process and of its live descendants, from /proc/PID/task/TID/schedstat (nanoseconds: utime and
+# stime are whole clock ticks per process, which would drop up to a tick for every short-lived
+# fork-model child), plus cutime + cstime of each, where the time of children already reaped has
+# gone (summed exactly by the kernel, rounded down to a tick once). The server itself is read
+# last: a child reaped meanwhile is then counted twice at worst, never lost. Without schedstat,
+# utime + stime from /proc/PID/stat (ticks) stand in. In /proc/PID/stat, after the ") " that
+# ends the command name, utime is $12, stime $13, cutime $14 and cstime $15.
+if [ -r /proc/self/schedstat ]; then
+	cpu_ns() { # PID...
+		local k ss=() st=()
+		for k in "$@"; do ss+=(/proc/"$k"/task/*/schedstat); st+=("/proc/$k/stat"); done
+		{ cat "${ss[@]}" 2>/dev/null | awk '{ t += $1 } END { printf "%.0f ", t }'
+		  cat "${st[@]}" 2>/dev/null | awk '{ sub(/^.*\) /, ""); t += $14 + $15 } END { printf "%.0f\n", t }'
+		} | awk -v hz="$hz" '{ printf "%.0f\n", $1 + $2 * 1e9 / hz }'
+	}
+else
+	cpu_ns() { # PID...
+		local k st=()
+		for k in "$@"; do st+=("/proc/$k/stat"); done
+		cat "${st[@]}" 2>/dev/null |
+			awk -v hz="$hz" '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { printf "%.0f\n", t * 1e9 / hz }'
+	}
+fi
+tree_ns() { # PID: cpu_ns of the server's whole tree, children first and the server last
+	local t
+	mapfile -t t < <(descendants "$1")
+	cpu_ns "${t[@]}" "$1"
+}
+# CPU 0 (the server's) and CPU 1 (the client's) from /proc/stat: busy, softirq and total ticks.
+cpu_stat() {
+	awk '$1 == "cpu0" || $1 == "cpu1" { busy = $2 + $3 + $4 + $7 + $8 + $9
+		printf "%.0f %.0f %.0f ", busy, $8, busy + $5 + $6 } END { print "" }' /proc/stat
+}
+
+# The client, in a subshell of its own: its output, then its CPU time (user + system of wrk or
+# bulk-client, from the shell's `times`, milliseconds) in microseconds in $work/client-us.
+run_client() { # TOOL args...
+	local tool=$1 rc=0; shift
+	if [ "$tool" = wrk ]; then
+		taskset -c "$cpin" wrk --latency -t"$wthreads" -d"${secs}s" "$@" 2>&1 || rc=$?
+	else
+		taskset -c "$cpin" "$work/bulk-client" -d "$secs" "$@" 2>&1 || rc=$?
+	fi
+	times >"$work/times"
+	awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] }
+		printf "%.0f\n", t * 1e6 }' "$work/times" >"$work/client-us"
+	return $rc
+}
+
+# measure NAME CASE REP TOOL client-args... : one run of wrk or bulk-client, one line in raw.tsv:
+#   server case rep tool rps p50_ms p99_ms MBps non2xx sockerr requests server_cpu_ns
+#   cpu0_busy cpu0_softirq cpu0_total cpu1_busy cpu1_total (clock ticks) load1 client_cpu_us
+# and the CPU nanoseconds of each process of the server (main first) in procs.tsv.
+measure() {
+	local name=$1 case=$2 r=$3 tool=$4; shift 4
+	local out t0 t1 s0 s1 rc=0 load p
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	declare -A p0=()
+	for p in "$spid" $(descendants "$spid"); do p0[$p]=$(cpu_ns "$p"); done
+	s0=$(cpu_stat); t0=$(tree_ns "$spid")
+	out=$(run_client "$tool" "$@") || rc=$?
+	t1=$(tree_ns "$spid"); s1=$(cpu_stat)
+	{
+		printf '%s\t%s\t%s' "$name" "$case" "$r"
+		for p in "$spid" $(descendants "$spid"); do printf '\t%s' $(($(cpu_ns "$p") - ${p0[$p]:-0})); done
+		echo
+	} >>"$work/procs.tsv"
+	echo "$out" >>"$work/$tool-$name-$case.log"
+	if [ $rc -ne 0 ]; then
+		echo "$name $case run $r: $tool failed (exit $rc): $(echo "$out" | tail -n 3 | tr '\n' ' ')" >>"$work/anomalies"
+		return
+	fi
+	local extra
+	extra=$(printf '%s\t' "$((t1 - t0))"; echo "$s0 $s1" | awk '{
+		printf "%.0f\t%.0f\t%.0f\t%.0f\t%.0f", $7 - $1, $8 - $2, $9 - $3, $10 - $4, $12 - $6 }')
+	extra="$extra	$load	$(cat "$work/client-us")"
+	if [ "$tool" = wrk ]; then
+		echo "$out" | awk -v s="$name" -v c="$case" -v r="$r" -v x="$extra" '
+			function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+			function mb(v) { if (v ~ /GB$/) return v*1024; if (v ~ /MB$/) return v+0; if (v ~ /KB$/) return v/1024; if (v ~ /B$/) return v/1048576; return v }
+			/^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+			/requests in/ { n = $1 }
+			/Requests\/sec/ { rps = $2 } /Transfer\/sec/ { tr = mb($2) }
+			/Non-2xx or 3xx/ { n2 = $NF }
+			/Socket errors/ { gsub(",", ""); se = $4 + $6 + $8 + $10 }
+			END { printf "%s\t%s\t%s\twrk\t%.0f\t%.3f\t%.3f\t%.1f\t%d\t%d\t%d\t%s\n",
+				s, c, r, rps, p50, p99, tr, n2, se, n, x }' >>"$raw"
+	else
+		echo "$out" | tr ' ' '\n' | awk -F= -v s="$name" -v c="$case" -v r="$r" -v x="$extra" '
+			{ v[$1] = $2 }
+			END { printf "%s\t%s\t%s\tbulk\t%.0f\t%.3f\t%.3f\t%.1f\t0\t0\t%d\t%s\n",
+				s, c, r, v["rps"], v["p50_ms"], v["p99_ms"], v["MBps"], v["requests"], x }' >>"$raw"
+	fi
 }
 
 url() { echo "http://127.0.0.1:$port/$1"; }
@@ -193,46 +355,82 @@ sanity() { # NAME: check the answers once (status and size), report mismatches
 		got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$(url "${f%:*}")")
 		[ "$got" = "200 $want" ] || echo "$name: GET /${f%:*}: got '$got', want '200 $want'" >>"$work/anomalies"
 	done
+	[ "$name" = sendfile-ref ] && return # no ranges: it is the bare limit
 	got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' -H 'Range: bytes=1000-1099' "$(url 1m.bin)")
 	[ "$got" = "206 100" ] || echo "$name: Range bytes=1000-1099 of /1m.bin: got '$got', want '206 100'" >>"$work/anomalies"
 }
 
-: >"$raw"; : >"$idle"; : >"$mem"; : >"$work/anomalies"
-echo "bench.sh: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); ${secs}s per run, median of $rep; $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')" >&2
+: >"$raw"; : >"$idle"; : >"$mem"; : >"$work/procs.tsv"; : >"$work/anomalies"
+commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')
+git -C "$src" diff --quiet HEAD -- lib include examples 2>/dev/null || commit="$commit+uncommitted"
+{
+	echo "commit=$commit"
+	echo "code=$(git -C "$src" log -1 --format=%h -- lib include examples 2>/dev/null || echo '?')"
+	[ -n "$cand" ] && echo "candidate=${BENCH_CANDIDATE_NAME:-$BENCH_CANDIDATE ($(git -C "$BENCH_CANDIDATE" rev-parse --short HEAD 2>/dev/null || echo 'not a git tree'))}"
+	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "nproc=$(nproc)"
+	echo "cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "kernel=$(uname -r)"
+	echo "secs=$secs"
+	echo "rep=$rep"
+	echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+	command -v nginx >/dev/null && echo "nginx=$(nginx -v 2>&1 | sed 's/.*nginx\///')"
+	command -v lighttpd >/dev/null && echo "lighttpd=$(lighttpd -v 2>/dev/null | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p')"
+	echo "wrk=$(wrk -v 2>&1 | awk 'NR==1 { print $2 }')"
+} >"$meta"
+# the build type, from the build's own record of its options
+python3 - "$build" >>"$meta" 2>/dev/null <<'PY'
+import json, sys
+for o in json.load(open(sys.argv[1] + "/meson-info/intro-buildoptions.json")):
+    if o["name"] == "buildtype":
+        print("buildtype=" + o["value"])
+PY
+echo "bench.sh: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); ${secs}s per run, median of $rep; $commit" >&2
 
 # All servers run at once (each idle unless driven), and the runs are interleaved: for each
-# repetition, each case is run against every server back to back, so a burst of load from other
-# work on the machine hits all servers alike instead of one server's block of cases.
+# repetition, each case is run against every server back to back (in an order that rotates from
+# one repetition to the next), so a burst of load from other work on the machine hits all
+# servers alike instead of one server's block of cases.
 declare -A spids=() ports=()
 for name in "${servers[@]}"; do
 	start_server "$name" || continue
 	spids[$name]=$spid; ports[$name]=$port
-	case "$name" in ceiling|fork-ceiling) continue;; esac
+	case "$name" in ceiling*|fork-ceiling|uring) continue;; esac
 	sanity "$name"
+	[ "$name" = sendfile-ref ] && continue
+	[ "$nidle" -gt 0 ] || continue
 	# (f) idle connections, on the fresh server before any load
 	echo "bench.sh: idle connections: $name" >&2
 	echo "$name 1 $(python3 "$here/idle.py" "$port" "$spid" "$nidle" /1k.bin 2>&1 | tr '\n' ' ')" >>"$idle"
 done
-# CASE-ID SERVERS wrk-args (PATH last)
+# CASE-ID|SERVERS|TOOL|client args (PATH last)
 cases=(
-	"a-1k-ka-c64|event fork nginx lighttpd ceiling|-c64|1k.bin"
-	"b-1k-close-c16|event fork nginx lighttpd ceiling fork-ceiling|-c16 -H 'Connection: close'|1k.bin"
-	"c-16k-ka-c64|event fork nginx lighttpd|-c64|16k.bin"
-	"d-64m-c4|event fork nginx lighttpd|-c4|64m.bin"
-	"e-range100-1m-ka-c64|event fork nginx lighttpd|-c64 -H 'Range: bytes=1000-1099'|1m.bin"
-	"s-1k-ka-c16|event|-c16|1k.bin"
-	"s-1k-ka-c256|event|-c256|1k.bin"
-	"s-1m-ka-c64|event|-c64|1m.bin"
+	"a-1k-ka-c64|event fork nginx lighttpd ceiling uring|wrk|-c64|1k.bin"
+	"b-1k-close-c16|event fork nginx lighttpd ceiling fork-ceiling|wrk|-c16 -H 'Connection: close'|1k.bin"
+	"c-16k-ka-c64|event fork nginx lighttpd ceiling16k sendfile-ref|wrk|-c64|16k.bin"
+	"d-64m-c4|event fork nginx lighttpd sendfile-ref|wrk|-c4|64m.bin"
+	"e-range100-1m-ka-c64|event fork nginx lighttpd|wrk|-c64 -H 'Range: bytes=1000-1099'|1m.bin"
+	"g-16k-bulk-c64|event nginx lighttpd ceiling16k sendfile-ref|bulk|-c64 -l 16384|16k.bin"
+	"h-64m-bulk-c4|event fork nginx lighttpd sendfile-ref|bulk|-c4 -l 67108864|64m.bin"
+	"i-1m-ka-c16|event fork nginx lighttpd sendfile-ref|wrk|-c16|1m.bin"
+	"j-1m-bulk-c16|event fork nginx lighttpd sendfile-ref|bulk|-c16 -l 1048576|1m.bin"
+	"s-1k-ka-c16|event|wrk|-c16|1k.bin"
+	"k-1k-ka-c256|event nginx lighttpd ceiling uring|wrk|-c256|1k.bin"
 )
 for r in $(seq "$rep"); do
 	for c in "${cases[@]}"; do
-		IFS='|' read -r cid who args path <<<"$c"
+		IFS='|' read -r cid who tool args path <<<"$c"
+		wanted "$cid" || continue
 		echo "bench.sh: run $r/$rep: $cid" >&2
-		for name in $who; do
+		[ -n "$cand" ] && who=${who/event/event candidate}
+		read -r -a order <<<"$who"
+		n=${#order[@]}
+		for k in $(seq 0 $((n - 1))); do
+			name=${order[$(((k + r - 1) % n))]}
 			[ -n "${spids[$name]:-}" ] || continue
-			port=${ports[$name]}
+			port=${ports[$name]}; spid=${spids[$name]}
 			eval "set -- $args"   # the quoted headers in the case table stay one argument each
-			wrk_run "$name" "$cid" "$r" "$@" "$(url "$path")"
+			measure "$name" "$cid" "$r" "$tool" "$@" "$(url "$path")"
 		done
 	done
 done
@@ -246,145 +444,50 @@ for name in "${servers[@]}"; do
 	stop_server "$spid"
 done
 
+# ymk_config_set_workers: 1 and 2 event-model processes, first all on CPU 0 with the client on
+# CPU 1 (does splitting the work cost anything?), then server and a two-thread wrk free to use
+# both cores (what a second process buys when the client shares the machine).
+if wanted w; then
+	echo "bench.sh: workers (--workers 1 and 2)" >&2
+	variants=(w1-1core w2-1core w1-2cores w2-2cores)
+	declare -A wpid=() wport=()
+	for v in "${variants[@]}"; do
+		case $v in *-1core) spin=0;; *) spin=0,1;; esac
+		start_server "$v" || continue
+		wpid[$v]=$spid; wport[$v]=$port
+	done
+	for r in $(seq "$rep"); do
+		echo "bench.sh: run $r/$rep: w-1k-ka-c64" >&2
+		for v in "${variants[@]}"; do
+			[ -n "${wpid[$v]:-}" ] || continue
+			case $v in *-1core) cpin=1 wthreads=1;; *) cpin=0,1 wthreads=2;; esac
+			spid=${wpid[$v]}; port=${wport[$v]}
+			measure "$v" w-1k-ka-c64 "$r" wrk -c64 "$(url 1k.bin)"
+		done
+	done
+	for v in "${variants[@]}"; do [ -n "${wpid[$v]:-}" ] && stop_server "${wpid[$v]}"; done
+	spin=0 cpin=1 wthreads=1
+fi
+
 # 503 past the cap: more wrk connections than --max-conns 16
-echo "bench.sh: cap check (--max-conns 16, 64 connections)" >&2
-for m in fork event; do
-	start_server "$m" --max-conns 16 || continue
-	wrk_run "$m-cap16" ka-c64 1 -c64 "$(url 1k.bin)"
-	wrk_run "$m-cap16" close-c64 1 -c64 -H 'Connection: close' "$(url 1k.bin)"
-	kill -0 "$spid" 2>/dev/null || echo "$m --max-conns 16: exited during the cap check" >>"$work/anomalies"
-	stop_server "$spid"
-done
+if wanted cap; then
+	echo "bench.sh: cap check (--max-conns 16, 64 connections)" >&2
+	for m in fork event; do
+		case " ${servers[*]} " in *" $m "*) ;; *) continue;; esac
+		start_server "$m" --max-conns 16 || continue
+		measure "$m-cap16" ka-c64 1 wrk -c64 "$(url 1k.bin)"
+		measure "$m-cap16" close-c64 1 wrk -c64 -H 'Connection: close' "$(url 1k.bin)"
+		kill -0 "$spid" 2>/dev/null || echo "$m --max-conns 16: exited during the cap check" >>"$work/anomalies"
+		stop_server "$spid"
+	done
+fi
 for f in "$work"/*.log; do
 	grep -il -E 'segmentation|abort|assert|sanitizer' "$f" >/dev/null 2>&1 && echo "$(basename "$f"): $(grep -i -m3 -E 'segmentation|abort|assert|sanitizer' "$f")" >>"$work/anomalies"
 done
+echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$meta"
+echo "hz=$hz" >>"$meta"
 [ -n "${BENCH_RAW:-}" ] && cp "$raw" "$BENCH_RAW"
-
-python3 - "$raw" "$idle" "$mem" "$work/anomalies" "$secs" "$rep" <<'PY'
-import sys, statistics as st
-raw, idlef, memf, anomf, secs, rep = sys.argv[1:7]
-R = {}
-for line in open(raw):
-    s, c, r, rps, p50, p99, mbps, n2, se = line.rstrip("\n").split("\t")
-    R.setdefault((s, c), []).append((float(rps), float(p50), float(p99), float(mbps), int(n2), int(se)))
-def med(s, c, i):
-    v = R.get((s, c))
-    return st.median(x[i] for x in v) if v else None
-def tot(s, c, i):
-    v = R.get((s, c)); return sum(x[i] for x in v) if v else 0
-servers = [s for s in ["event", "fork", "nginx", "lighttpd", "ceiling", "fork-ceiling"] if any(k[0] == s for k in R)]
-cases = [("a-1k-ka-c64", "(a) 1 KiB keep-alive, 64 conns"), ("b-1k-close-c16", "(b) 1 KiB new conn/request, 16 conns"),
-         ("c-16k-ka-c64", "(c) 16 KiB keep-alive, 64 conns"), ("d-64m-c4", "(d) 64 MiB, 4 conns"),
-         ("e-range100-1m-ka-c64", "(e) Range 100 B of 1 MiB, keep-alive 64")]
-def f(v, fmt="{:.0f}"): return "-" if v is None else fmt.format(v)
-print(f"\n== Medians of {rep} runs of {secs}s each (server on CPU 0, wrk -t1 on CPU 1); req/s, p50/p99 ms; MB/s = 2^20 B/s")
-print(f"{'case':42} " + " ".join(f"{s:>22}" for s in servers))
-for c, label in cases:
-    cells = []
-    for s in servers:
-        if (s, c) not in R: cells.append(f"{'-':>22}"); continue
-        if c.startswith("d-"):
-            cells.append(f"{f(med(s, c, 3), '{:.0f}') + ' MB/s':>22}")
-        else:
-            cells.append(f"{f(med(s, c, 0)) + ' ' + f(med(s, c, 1), '{:.2f}') + '/' + f(med(s, c, 2), '{:.2f}'):>22}")
-    print(f"{label:42} " + " ".join(cells))
-    if c.startswith("d-"):
-        print(f"{'    p50/p99 ms':42} " + " ".join(f"{(f(med(s, c, 1), '{:.1f}') + '/' + f(med(s, c, 2), '{:.1f}')) if (s, c) in R else '-':>22}" for s in servers))
-
-# idle memory
-I = {}
-for line in open(idlef):
-    parts = line.split()
-    s = parts[0]; kv = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
-    if "open_main" not in kv:
-        I.setdefault(s, []).append(None); print(f"idle.py failed for {s}: {line.strip()}", file=sys.stderr); continue
-    kv = {k: int(v) for k, v in kv.items()}
-    n = kv["n"]
-    if kv["nkids_base"] > 0:   # master + workers: the workers' delta; master reported separately
-        rss = (kv["open_kids"] - kv["base_kids"]) * 1024 / n
-    else:                      # single process (event, lighttpd), or fork model (children appear)
-        rss = (kv["open_main"] + kv["open_kids"] - kv["base_main"] - kv["base_kids"]) * 1024 / n
-    pss = (kv["open_pss"] - kv["base_pss"]) * 1024 / n
-    I.setdefault(s, []).append((rss, pss, kv))
-print(f"\n(f) memory per idle keep-alive connection ({'/'.join(str(x[2]['n']) for x in I.get('event', []) if x)} connections after one request each; median over runs)")
-print(f"{'server':14} {'B/conn (RSS)':>13} {'B/conn (PSS)':>13} {'baseline RSS KiB':>17} {'with conns KiB':>15} {'master RSS KiB':>15} {'alive':>6} {'200s':>6}")
-M = {}
-for line in open(memf):
-    s, r, mh, kh, mr = line.split()
-    M.setdefault(s, []).append((int(mh), int(kh), int(mr)))
-idle_rss = {}
-for s in servers:
-    v = [x for x in I.get(s, []) if x]
-    if not v: continue
-    rss = st.median(x[0] for x in v); pss = st.median(x[1] for x in v); idle_rss[s] = rss
-    kv = v[0][2]
-    mw = kv["nkids_base"] > 0
-    base = kv["base_kids"] if mw else kv["base_main"]
-    opn = kv["open_kids"] if mw else kv["open_main"] + kv["open_kids"]
-    master = str(kv["open_main"]) if mw else "-"
-    print(f"{s:14} {rss:13.0f} {pss:13.0f} {base:17} {opn:15} {master:>15} {min(x[2]['alive'] for x in v):>6} {min(x[2]['ok'] for x in v):>6}")
-print("\npeak RSS (VmHWM, KiB) after the run, max over runs: main process / sum over live descendants")
-for s in servers:
-    if s in M:
-        print(f"  {s:14} main {max(x[0] for x in M[s]):>8}   descendants {max(x[1] for x in M[s]):>8}")
-
-def best_peer(c, i):
-    p = [(med(s, c, i), s) for s in ("nginx", "lighttpd") if (s, c) in R]
-    return max(p) if p else (None, None)
-def ratio(a, b): return None if a is None or not b else a / b
-print("\n== Ratios (same run)")
-for c, label in cases:
-    i = 3 if c.startswith("d-") else 0
-    bp, bs = best_peer(c, i)
-    for s in ("event", "fork"):
-        if (s, c) in R and bp:
-            print(f"  {s:6} {label:42} / faster peer ({bs}): {ratio(med(s, c, i), bp):.2f}x")
-checks = []
-def chk(name, val, target, ge=True):
-    if val is None: checks.append(f"  [n/a ] {name}"); return
-    ok = val >= target if ge else val <= target
-    checks.append(f"  [{'MET ' if ok else 'MISS'}] {name}: {val:.2f} (target {'>=' if ge else '<='} {target})")
-bp, bs = best_peer("a-1k-ka-c64", 0)
-chk(f"event 1 KiB keep-alive / faster peer ({bs})", ratio(med("event", "a-1k-ka-c64", 0), bp), 1.0)
-chk("event 1 KiB keep-alive / ceiling", ratio(med("event", "a-1k-ka-c64", 0), med("ceiling", "a-1k-ka-c64", 0)), 0.9)
-bp, bs = best_peer("d-64m-c4", 3)
-chk(f"event 64 MiB MB/s / faster peer ({bs})", ratio(med("event", "d-64m-c4", 3), bp), 0.95)
-peers = [(idle_rss[s], s) for s in ("nginx", "lighttpd") if s in idle_rss]
-if "event" in idle_rss and peers:
-    lean = min(peers)
-    checks.append(f"  [{'MET ' if idle_rss['event'] <= lean[0] else 'MISS'}] event idle B/conn {idle_rss['event']:.0f} vs leaner peer ({lean[1]}) {lean[0]:.0f} (target <=; ratio {idle_rss['event'] / lean[0] if lean[0] > 0 else float('nan'):.2f}x)")
-chk("fork 1 KiB new conn/request / fork-ceiling", ratio(med("fork", "b-1k-close-c16", 0), med("fork-ceiling", "b-1k-close-c16", 0)), 0.67)
-cap = []
-for m in ("fork", "event"):
-    for c in ("ka-c64", "close-c64"):
-        if (m + "-cap16", c) in R:
-            rps, _, _, _, n2, se = R[(m + "-cap16", c)][0]
-            cap.append((m, c, rps, n2, se))
-for m, c, rps, n2, se in cap:
-    if m == "fork":
-        checks.append(f"  [{'MET ' if n2 > 0 and se == 0 else 'MISS'}] fork --max-conns 16, wrk {c}: {n2} non-2xx (503), {se} socket errors, {rps:.0f} req/s (target: 503s, no socket errors)")
-print("\n== Targets")
-print("\n".join(checks))
-print("\n== Past the cap (--max-conns 16, 64 wrk connections, one run each)")
-for m, c, rps, n2, se in cap:
-    print(f"  {m:6} {c:10} {rps:9.0f} req/s  non-2xx {n2:8}  socket errors {se}")
-print("\n== Scaling (event model, keep-alive): req/s  p50/p99 ms")
-for c, label in [("s-1k-ka-c16", "1 KiB, 16 conns"), ("a-1k-ka-c64", "1 KiB, 64 conns"), ("s-1k-ka-c256", "1 KiB, 256 conns"),
-                 ("c-16k-ka-c64", "16 KiB, 64 conns"), ("s-1m-ka-c64", "1 MiB, 64 conns")]:
-    if ("event", c) in R:
-        print(f"  {label:18} {med('event', c, 0):9.0f}  {med('event', c, 1):.2f}/{med('event', c, 2):.2f}  ({med('event', c, 3):.0f} MB/s)")
-an = [l.rstrip() for l in open(anomf) if l.strip()]
-for (s, c), v in sorted(R.items()):
-    if s.endswith("-cap16"): continue
-    n2 = sum(x[4] for x in v); se = sum(x[5] for x in v)
-    note = (" (expected: the ceiling's answer has no 'Connection: close', so wrk counts each close as a read error)"
-            if s == "ceiling" and c.startswith("b-") and not n2 else "")
-    if n2 or se: an.append(f"{s} {c}: {n2} non-2xx, {se} socket errors over {len(v)} runs{note}")
-for s in servers:
-    v = [x for x in I.get(s, []) if x]
-    for x in v:
-        if x[2]["alive"] < x[2]["n"] or x[2]["ok"] < x[2]["n"]:
-            an.append(f"{s} idle: {x[2]['ok']}/{x[2]['n']} answered 200, {x[2]['alive']} still open at sampling")
-print("\n== Anomalies")
-print("\n".join("  " + a for a in an) if an else "  none")
-PY
+if [ -n "${BENCH_KEEP:-}" ]; then
+	mkdir -p "$BENCH_KEEP" && cp "$raw" "$idle" "$mem" "$meta" "$work/procs.tsv" "$work/anomalies" "$BENCH_KEEP"/
+fi
+python3 "$here/report.py" "$work"

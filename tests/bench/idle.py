@@ -16,7 +16,6 @@ Prints one line of key=value pairs (sizes in KiB, as /proc reports them):
 main = VmRSS of PID, kids = sum of VmRSS of all descendants (nginx worker, fork-model children),
 pss = sum of Pss (smaps_rollup) over PID and its descendants.
 """
-import os
 import select
 import socket
 import sys

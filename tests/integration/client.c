@@ -105,6 +105,11 @@ const char *tc_show(const char *data, size_t len)
 
 int tc_connect(tc_conn *c, const char *host, int port, int timeout_ms)
 {
+	return tc_connect_from(c, NULL, host, port, timeout_ms);
+}
+
+int tc_connect_from(tc_conn *c, const char *src, const char *host, int port, int timeout_ms)
+{
 	struct sockaddr_storage ss;
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
@@ -135,6 +140,18 @@ int tc_connect(tc_conn *c, const char *host, int port, int timeout_ms)
 	if (c->fd < 0) {
 		set_err(c, "socket: %s", strerror(errno));
 		return -1;
+	}
+	if (src) {
+		struct sockaddr_storage from;
+		memset(&from, 0, sizeof from);
+		from.ss_family = ss.ss_family;
+		int ok = ss.ss_family == AF_INET
+				 ? inet_pton(AF_INET, src, &((struct sockaddr_in *)&from)->sin_addr)
+				 : inet_pton(AF_INET6, src, &((struct sockaddr_in6 *)&from)->sin6_addr);
+		if (ok != 1 || bind(c->fd, (struct sockaddr *)&from, len) < 0) {
+			set_err(c, "bind to %s: %s", src, ok != 1 ? "bad address" : strerror(errno));
+			goto fail;
+		}
 	}
 	if (connect(c->fd, (struct sockaddr *)&ss, len) < 0) {
 		int soerr = 0;
@@ -244,6 +261,7 @@ static int fill(tc_conn *c, long long deadline)
 
 		if (n > 0) {
 			c->len += (size_t)n;
+			c->received += (size_t)n;
 			return FILL_DATA;
 		}
 		if (n == 0) {

@@ -21,6 +21,7 @@ typedef struct tc_conn {
 	size_t cap;
 	bool eof;      /* the peer closed its side (or reset the connection) */
 	bool reset;    /* the close was a reset (ECONNRESET) */
+	size_t received; /* bytes received in all */
 	char err[256]; /* why the last failing call failed */
 } tc_conn;
 
@@ -47,6 +48,9 @@ long long tc_now_ms(void);
 
 /* Connects to host ("127.0.0.1" or "::1") at port within timeout_ms. Returns 0, or -1 with c->err. */
 int tc_connect(tc_conn *c, const char *host, int port, int timeout_ms);
+
+/* The same from the local address src ("127.0.0.2"), or from any when src is NULL. */
+int tc_connect_from(tc_conn *c, const char *src, const char *host, int port, int timeout_ms);
 
 /* Closes the socket and frees the buffer. Safe to call twice. */
 void tc_close(tc_conn *c);

@@ -594,6 +594,20 @@ static int body_handler(ymk_request *req, void *user)
 	}
 	if (strcmp(path, "/api/ignore") == 0)
 		return ymk_respond_buffer(req, 200, "text/plain", "ignored", 7) == 0 ? 0 : 599;
+	if (strcmp(path, "/api/login") == 0) {
+		/* A bare status after a header: the library's page carries the challenge. */
+		if (ymk_response_header(req, "WWW-Authenticate", "Bearer realm=\"api\"") != 0)
+			return 599;
+		return 401;
+	}
+	if (strcmp(path, "/api/twice") == 0) {
+		/* A header of the first call survives to the answer of the second. */
+		if (!ymk_request_body(req, NULL)) {
+			ymk_response_header(req, "X-First-Call", "1");
+			return YMK_READ_BODY;
+		}
+		return ymk_respond_buffer(req, 200, "text/plain", "second", 6) == 0 ? 0 : 599;
+	}
 	return YMK_PASS;
 }
 
@@ -1895,6 +1909,17 @@ START_TEST(test_handler_body)
 
 	/* Answered without reading the body: the answer, then the close. */
 	conn_open(&c);
+	exchange(&c, "GET /api/login HTTP/1.1\r\nHost: x\r\n\r\n", false, &r);
+	expect_status(&r, 401, "GET /api/login (a bare 401)");
+	expect_header(&r, "WWW-Authenticate", "Bearer realm=\"api\"", "GET /api/login (a bare 401)");
+	expect_header(&r, "Content-Type", "text/html; charset=utf-8", "GET /api/login (a bare 401)");
+	tc_response_free(&r);
+	exchange(&c, "POST /api/twice HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", false, &r);
+	expect_status(&r, 200, "POST /api/twice");
+	expect_header(&r, "X-First-Call", "1", "POST /api/twice (the first call's header)");
+	expect_body_str(&r, "second", "POST /api/twice");
+	tc_response_free(&r);
+
 	exchange(&c, "POST /api/ignore HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde", false,
 		 &r);
 	expect_status(&r, 200, "POST /api/ignore");

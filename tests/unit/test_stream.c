@@ -89,11 +89,16 @@ static void teardown(void)
 static void open_conn(const char *in, size_t len)
 {
 	struct ymk__transport t;
-	struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(40000)};
+	struct sockaddr_storage peer = {0};
+	struct ymk_conn info;
+	((struct sockaddr_in *)&peer)->sin_family = AF_INET;
+	((struct sockaddr_in *)&peer)->sin_port = htons(40000);
 	mem_tr_init(&m, &t);
 	m.in = in;
 	m.in_len = len;
-	ck_assert_int_eq(ymk__conn_init(&conn, srv, &t, (struct sockaddr *)&peer, sizeof peer, clock_ms), 0);
+	ymk__session_init(&info, srv, -1, &peer, sizeof(struct sockaddr_in), clock_ms);
+	info.decided = 1; /* as the door leaves it */
+	ck_assert_int_eq(ymk__conn_init(&conn, srv, &t, &info, clock_ms), 0);
 }
 
 static void close_conn(void)
