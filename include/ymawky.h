@@ -21,6 +21,7 @@
 #ifndef YMAWKY_H
 #define YMAWKY_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -58,6 +59,7 @@ enum ymk_error {
 	YMK_ENOCREDENTIALS = -10008,  /* no credentials of the asked-for scheme (ymk_auth_*) */
 	YMK_EBADCREDENTIALS = -10009, /* credentials of that scheme, but malformed (ymk_auth_*) */
 	YMK_EAGAIN = -10010,          /* nothing can be taken now: the stream's buffer is full */
+	YMK_ENOTSUP = -10011,         /* not in this build: ymk_server_fd() with the poll backend */
 };
 
 /* A short English description of any code this library returns (ymk_error values and -errno).
@@ -526,7 +528,9 @@ YMK_EXPORT void ymk_server_stop(ymk_server *srv);
 /* Driving the event model from the embedder's own loop (poll, epoll, select, libuv, GLib...),
  * instead of ymk_server_run(); in the same thread that owns the server:
  *   - watch ymk_server_fd() for readability; it is level-triggered: it stays readable while
- *     there is work, so polling it again right after ymk_server_process() is correct;
+ *     there is work, so polling it again right after ymk_server_process() is correct. Where
+ *     the build's loop backend is poll() (the portable build), there is no such fd: watch the
+ *     fds of ymk_server_pollfds() instead, which works with every backend;
  *   - wait at most ymk_server_timeout() milliseconds (-1: no deadline pending);
  *   - call ymk_server_process() after every wake-up, whether the fd was readable or the timeout
  *     passed; it does all ready work without blocking.
@@ -534,8 +538,18 @@ YMK_EXPORT void ymk_server_stop(ymk_server *srv);
  * on a reset peer, and unlike ymk_server_run() these calls never touch signal dispositions.
  * In the fork model these calls return YMK_ESTATE. */
 
-/* The one pollable fd of an event-model server (an epoll fd on Linux), or YMK_ESTATE. */
+/* The one pollable fd of an event-model server (an epoll fd on Linux, a kqueue fd on macOS), or
+ * YMK_ESTATE; YMK_ENOTSUP with the poll backend of the portable build (see ymk_server_pollfds). */
 YMK_EXPORT int ymk_server_fd(const ymk_server *srv);
+
+/* The fds an embedder's poll() must watch for an event-model server, with the events to watch
+ * (POLLIN or POLLOUT; revents zero): the one fd of ymk_server_fd() where the backend has one,
+ * every listening, wake-up and connection fd with the poll backend. Fills at most cap entries of
+ * fds and returns how many there are in all: when that is more than cap, call again with a
+ * larger array. The set changes only inside ymk_server_process(): fetch it again after each
+ * call, and poll at most ymk_server_timeout() ms. YMK_EINVAL for a NULL server (or NULL fds with
+ * a non-zero cap), YMK_ESTATE in the fork model. */
+YMK_EXPORT int ymk_server_pollfds(const ymk_server *srv, struct pollfd *fds, size_t cap);
 
 /* Milliseconds until ymk_server_process() must run even without readiness: -1 none pending,
  * 0 now; YMK_ESTATE in the fork model. */
@@ -545,7 +559,8 @@ YMK_EXPORT int ymk_server_timeout(const ymk_server *srv);
  * Returns 0, -errno if the kernel's wait call failed, or YMK_ESTATE in the fork model. */
 YMK_EXPORT int ymk_server_process(ymk_server *srv);
 
-/* Makes ymk_server_fd() readable, so that a loop blocked in poll() on it wakes up. Safe from any
+/* Makes ymk_server_fd() readable (with the poll backend: the wake-up pipe among the fds of
+ * ymk_server_pollfds()), so that a loop blocked in poll() on it wakes up. Safe from any
  * thread and from a signal handler; it does not stop anything. */
 YMK_EXPORT void ymk_server_wake(ymk_server *srv);
 

@@ -22,6 +22,7 @@ const char *ymk_strerror(int err)
 	case YMK_ENOCREDENTIALS: return "no credentials of this scheme";
 	case YMK_EBADCREDENTIALS: return "malformed credentials";
 	case YMK_EAGAIN: return "no room now: wait until the stream is writable";
+	case YMK_ENOTSUP: return "not supported by this build";
 	}
 	if (err < 0 && err > -4096) {
 		/* strerror() is not thread-safe in every libc; the names we hand out are static. */

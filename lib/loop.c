@@ -109,6 +109,7 @@ static void drop(struct ymk__loop *lp, struct ymk__conn *c)
 	if (c->info.counted)
 		ymk__clients_remove(&lp->clients, (const struct sockaddr *)&c->info.peer);
 	ymk__free(c->proxy);
+	ymk__backend_closing(lp->be, ymk__conn_fd(c));
 	ymk__conn_close(c);
 	ymk__free(c);
 }
@@ -191,6 +192,7 @@ static void proxy_step(struct ymk__loop *lp, struct ymk__conn *c, uint64_t now)
 	int v = ymk__admit_decide(srv, &c->info, (unsigned)lp->timers.n - 1, from_client(lp, &c->info));
 	if (v == 0 && count_client(lp, &c->info) < 0) {
 		/* Admitted but not countable (out of memory): the 503, reported as the error it is. */
+		ymk__backend_closing(lp->be, ymk__conn_fd(c)); /* closed here, not by the drop */
 		(void)ymk__listen_send_close(&c->tr, srv->busy, srv->busy_len);
 		ymk__transport_socket(&c->tr, -1);
 		ymk__conn_set_end(c, YMK_CONN_END_ERROR);
@@ -198,6 +200,7 @@ static void proxy_step(struct ymk__loop *lp, struct ymk__conn *c, uint64_t now)
 		return;
 	}
 	if (v) {
+		ymk__backend_closing(lp->be, ymk__conn_fd(c)); /* closed here, not by the drop */
 		ymk__admit_refuse(srv, &c->tr, &c->info, v, c->bytes_in);
 		ymk__transport_socket(&c->tr, -1); /* closed: nothing is left for the drop to close */
 		drop(lp, c);
@@ -326,6 +329,11 @@ void ymk__loop_free(ymk_server *srv)
 int ymk__loop_fd(const ymk_server *srv)
 {
 	return srv->loop ? ymk__backend_fd(srv->loop->be) : YMK_ESTATE;
+}
+
+int ymk__loop_pollfds(const ymk_server *srv, struct pollfd *fds, size_t cap)
+{
+	return srv->loop ? ymk__backend_pollfds(srv->loop->be, fds, cap) : YMK_ESTATE;
 }
 
 int ymk__loop_timeout(const ymk_server *srv)

@@ -149,6 +149,13 @@ int ymk_server_fd(const ymk_server *srv)
 	return srv ? ymk__loop_fd(srv) : YMK_EINVAL;
 }
 
+int ymk_server_pollfds(const ymk_server *srv, struct pollfd *fds, size_t cap)
+{
+	if (!srv || (!fds && cap))
+		return YMK_EINVAL;
+	return ymk__loop_pollfds(srv, fds, cap);
+}
+
 int ymk_server_timeout(const ymk_server *srv)
 {
 	return srv ? ymk__loop_timeout(srv) : YMK_EINVAL;

@@ -226,7 +226,9 @@ async function checkFirmware(context, browser) {
   cdp.on('Network.requestWillBeSent', (e) => paths.set(e.requestId, new URL(e.request.url).pathname));
   cdp.on('Network.responseReceivedExtraInfo', (e) => wire.push([e.statusCode, e.requestId]));
   await cdp.send('Network.enable');
-  await page.reload({ waitUntil: 'load' });
+  // networkidle, not load: the script's own GET /api/settings fills the form after the load, and
+  // would overwrite what the test types next if it answered late (a slow, sanitized server).
+  await page.reload({ waitUntil: 'networkidle' });
   const seen = () => wire.map(([st, id]) => st + ' ' + paths.get(id));
   const revalidated = await waitFor(() => seen().includes('304 /'));
   check(revalidated, 'firmware-ui: the reload revalidated / with 304 (network events)', seen().join(', '));
