@@ -5,7 +5,9 @@
  * with the portable build's poll() backend), hands GLib ymk_server_timeout() as its timeout,
  * and calls ymk_server_process() on every wake-up, readable or not. The rest is a main: a GMainLoop, SIGINT and SIGTERM through
  * g_unix_signal_add(), and a one-second timer of the program's own that prints the request count
- * on stdout when it changes, to show that the loop is shared. See docs/event-loops.md.
+ * on stdout when it changes, to show that the loop is shared. GET /later is deferred by the
+ * handler and answered 200 ms later from a GLib timeout of the program's own, between the
+ * server's steps (docs/streaming.md). See docs/event-loops.md.
  *
  * usage: glib-loop [--root DIR] [--listen ADDR] [--keepalive-timeout MS]
  *        (defaults: www, 127.0.0.1:8080, the library's 5000 ms) */
@@ -137,6 +139,36 @@ static gboolean tick(gpointer user)
 	return G_SOURCE_CONTINUE;
 }
 
+/* GET /later: kept by the handler, answered by the program's own timeout. One at a time. */
+static ymk_request *later;
+
+static void later_closed(ymk_request *req, enum ymk_close_reason why, void *user)
+{
+	(void)req, (void)why, (void)user;
+	later = NULL; /* answered, or the client left: the pointer is stale from here on */
+}
+
+static gboolean answer_later(gpointer user)
+{
+	(void)user;
+	if (later)
+		ymk_respond_buffer(later, 200, "text/plain", "later\n", 6);
+	return G_SOURCE_REMOVE;
+}
+
+static int handler(ymk_request *req, void *user)
+{
+	(void)user;
+	if (strcmp(ymk_request_path(req), "/later"))
+		return YMK_PASS;
+	if (later)
+		return 503;
+	later = req;
+	ymk_request_on_close(req, later_closed, NULL);
+	g_timeout_add(200, answer_later, NULL);
+	return ymk_request_defer(req);
+}
+
 static gboolean on_signal(gpointer loop)
 {
 	g_main_loop_quit(loop);
@@ -166,6 +198,8 @@ int main(int argc, char **argv)
 		err = ymk_config_set_keepalive_timeout(cfg, keepalive_ms);
 	if (!err)
 		err = ymk_config_set_access_log(cfg, count, NULL);
+	if (!err)
+		err = ymk_config_set_handler(cfg, handler, NULL);
 	if (!err)
 		err = ymk_server_new(&srv, cfg);
 	if (err) {

@@ -8,7 +8,9 @@
  * registrations and an fd the server closed may come back as another connection with the same
  * number (docs/event-loops.md). The rest is a main: SIGINT and SIGTERM through uv_signal_t close
  * every handle so that uv_run() returns, and a one-second timer of the program's own prints the
- * request count on stdout when it changes. See docs/event-loops.md.
+ * request count on stdout when it changes. GET /later is deferred by the handler and answered
+ * 200 ms later by a libuv timer of the program's own, between the server's steps
+ * (docs/streaming.md). See docs/event-loops.md.
  *
  * usage: uv-loop [--root DIR] [--listen ADDR] [--keepalive-timeout MS]
  *        (defaults: www, 127.0.0.1:8080, the library's 5000 ms) */
@@ -157,6 +159,37 @@ static void tick(uv_timer_t *t)
 		printf("hits %lu\n", hits_shown = hits), fflush(stdout);
 }
 
+/* GET /later: kept by the handler, answered 200 ms later by a libuv timer of the program's own,
+ * between the server's steps (docs/streaming.md). One at a time. */
+static ymk_request *later;
+static uv_timer_t later_timer;
+
+static void later_closed(ymk_request *req, enum ymk_close_reason why, void *user)
+{
+	(void)req, (void)why, (void)user;
+	later = NULL; /* answered, or the client left: the pointer is stale from here on */
+}
+
+static void answer_later(uv_timer_t *t)
+{
+	(void)t;
+	if (later)
+		ymk_respond_buffer(later, 200, "text/plain", "later\n", 6);
+}
+
+static int handler(ymk_request *req, void *user)
+{
+	(void)user;
+	if (strcmp(ymk_request_path(req), "/later"))
+		return YMK_PASS;
+	if (later)
+		return 503;
+	later = req;
+	ymk_request_on_close(req, later_closed, NULL);
+	uv_timer_start(&later_timer, answer_later, 200, 0);
+	return ymk_request_defer(req);
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
 	(void)s;
@@ -166,6 +199,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	uv_close((uv_handle_t *)&sig_int, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&tick_timer, NULL);
+	uv_close((uv_handle_t *)&later_timer, NULL);
 }
 
 int main(int argc, char **argv)
@@ -192,6 +226,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = ymk_config_set_access_log(cfg, count, NULL);
 	if (!err)
+		err = ymk_config_set_handler(cfg, handler, NULL);
+	if (!err)
 		err = ymk_server_new(&srv, cfg);
 	if (err) {
 		fprintf(stderr, "uv-loop: %s (%s)\n", ymk_strerror(err), cfg ? ymk_config_error(cfg) : "");
@@ -213,6 +249,7 @@ int main(int argc, char **argv)
 	uv_signal_start(&sig_term, on_signal, SIGTERM);
 	uv_timer_init(loop, &tick_timer);
 	uv_timer_start(&tick_timer, tick, 1000, 1000);
+	uv_timer_init(loop, &later_timer);
 	fprintf(stderr, "uv-loop: listening on port %d\n", ymk_server_port(srv));
 
 	uv_run(loop, UV_RUN_DEFAULT); /* until on_signal() has closed every handle */

@@ -4,8 +4,10 @@
  * files; it hands each request to the handler chain (handler.h) and feeds request bodies to the
  * request's body sink (body.h). Every model drives it the same way: ymk__conn_step() does all the
  * work that can be done without blocking and says what it waits for; the driver (the event loop,
- * or the fork child's poll loop) calls it again when the transport's fd is ready, and calls
- * ymk__conn_expire() when the deadline from ymk__conn_deadline() has passed. */
+ * or the fork child's poll loop) calls it again when the transport's fd is ready, or when the
+ * connection was made ready in the server's scheduler (schedule.h: the embedder answered a deferred
+ * request, wrote stream data, resumed a body), and calls ymk__conn_expire() when the deadline
+ * from ymk__conn_deadline() has passed. */
 #ifndef YMK_CONN_H
 #define YMK_CONN_H
 
@@ -22,6 +24,8 @@ enum ymk__want {
 	YMK__WANT_CLOSE = 0, /* done: the driver closes and frees the connection */
 	YMK__WANT_READ = 1,
 	YMK__WANT_WRITE = 2,
+	YMK__WANT_WAIT = 3, /* waiting for the embedder (a kick) or the deadline: the fd need not be
+			     * watched (an edge-triggered driver may keep its registration) */
 };
 
 enum ymk__conn_state {
@@ -30,6 +34,8 @@ enum ymk__conn_state {
 	YMK__ST_READ_BODY,
 	YMK__ST_SEND,
 	YMK__ST_LINGER, /* response sent, write side shut: discard input until EOF or a deadline */
+	YMK__ST_WAIT,   /* a deferred request or an answer over time waits for the embedder; input is
+			 * read only to notice the client going away (and kept, if it is pipelined) */
 };
 
 struct ymk__conn {
@@ -63,6 +69,10 @@ struct ymk__conn {
 	uint64_t t_linger;   /* end of lingering close */
 	int linger_needed;   /* input may still arrive after the answer: wait for the client's FIN */
 	size_t lingered;     /* bytes discarded while lingering */
+
+	int held;                /* the current request was compacted while it waited */
+	int end_reason;          /* enum ymk_close_reason for the request's close callback on close */
+	struct ymk__ready ready; /* in the server's ready list (schedule.h) once the embedder kicked */
 
 	size_t heap_index;           /* owned by the event loop: position in its timer heap */
 	uint64_t heap_key;           /* owned by the event loop: the deadline the heap is ordered by */

@@ -21,6 +21,7 @@ const char *ymk_strerror(int err)
 	case YMK_ERESPONDED: return "request already answered";
 	case YMK_ENOCREDENTIALS: return "no credentials of this scheme";
 	case YMK_EBADCREDENTIALS: return "malformed credentials";
+	case YMK_EAGAIN: return "no room now: wait until the stream is writable";
 	case YMK_ENOTSUP: return "not supported by this build";
 	}
 	if (err < 0 && err > -4096) {

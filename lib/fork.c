@@ -15,6 +15,7 @@
 #include "models.h"
 #include "os.h"
 #include "proxy_read.h"
+#include "schedule.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -122,26 +123,45 @@ static void reset_child_signals(void)
 }
 
 /* Serves the child's one connection to its end: the same state machine as the event loop, driven
- * by poll() with the same deadlines. */
+ * by poll() with the same deadlines, and the same scheduler (schedule.h): the child's own timers
+ * and posted calls, and a step whenever the embedder made the connection ready. A request that
+ * waits for the embedder gave the child a wake pipe of its own (wake.h); until then the pipe is
+ * the parent's, which the child never polls. */
 static void serve_connection(struct ymk__conn *c)
 {
-	uint64_t now = ymk__os_now_ms();
-	enum ymk__want w = ymk__conn_step(c, now);
+	ymk_server *srv = c->srv;
+	enum ymk__want w = ymk__conn_step(c, ymk__os_now_ms());
 	while (w != YMK__WANT_CLOSE) {
-		uint64_t deadline = ymk__conn_deadline(c);
-		now = ymk__os_now_ms();
+		ymk__sched_run(srv);
+		if (ymk__sched_take_ready(&srv->sched)) {
+			w = ymk__conn_step(c, ymk__os_now_ms());
+			continue;
+		}
+		uint64_t deadline = ymk__conn_deadline(c), next = ymk__sched_next(&srv->sched);
+		uint64_t now = ymk__os_now_ms();
 		if (now >= deadline) {
 			w = ymk__conn_expire(c, now);
 			continue;
 		}
-		struct pollfd pfd = {.fd = ymk__conn_fd(c), .events = w == YMK__WANT_READ ? POLLIN : POLLOUT};
-		uint64_t wait = deadline - now;
-		int n = poll(&pfd, 1, wait > INT_MAX ? INT_MAX : (int)wait);
+		if (next < deadline)
+			deadline = next; /* a timer first (or posted calls: 0) */
+		struct pollfd pfd[2] = {
+			{.fd = w == YMK__WANT_WAIT ? -1 : ymk__conn_fd(c),
+			 .events = w == YMK__WANT_READ ? POLLIN : POLLOUT},
+			{.fd = srv->wake_inherited ? -1 : srv->wake_fd[0], .events = POLLIN},
+		};
+		uint64_t wait = deadline > now ? deadline - now : 0;
+		int n = poll(pfd, 2, deadline == UINT64_MAX ? -1 : wait > INT_MAX ? INT_MAX : (int)wait);
 		if (n < 0 && errno != EINTR) {
 			ymk__conn_set_end(c, YMK_CONN_END_ERROR);
 			break;
 		}
-		if (n > 0)
+		if (n > 0 && pfd[1].revents) {
+			char sink[64];
+			while (read(srv->wake_fd[0], sink, sizeof sink) > 0) {
+			}
+		}
+		if (n > 0 && pfd[0].revents)
 			w = ymk__conn_step(c, ymk__os_now_ms());
 	}
 	ymk__conn_close(c);
@@ -161,6 +181,10 @@ static void child_main(ymk_server *srv, int fd, struct ymk_conn *info, uint64_t 
 	 * (allocations, a copy of each small file, copy-on-write faults) than it could save. */
 	srv->s.fcache_entries = 0;
 	srv->nonce ^= (uint64_t)getpid() << 32; /* siblings' multipart boundaries differ */
+	/* The parent's timers and posted calls stay the parent's; its wake pipe too (wake.h). */
+	ymk__sched_free(&srv->sched);
+	srv->sched.busy = 1; /* nothing but the connection's loop runs in the child */
+	srv->wake_inherited = 1;
 
 	struct ymk__conn c;
 	struct ymk__transport tr;
@@ -358,10 +382,14 @@ int ymk__fork_run(ymk_server *srv)
 	struct forker fk = {srv, &ch};
 
 	uint64_t accept_resume = 0; /* non-zero: out of fds, the listener rests until then */
+	srv->sched.busy = 1;        /* the parent's callbacks run inside this loop only */
 	while (!srv->stop_requested) {
 		if (accept_resume && ymk__os_now_ms() >= accept_resume)
 			accept_resume = 0;
 		int timeout = poll_timeout(&ch, srv, accept_resume);
+		int sched = ymk__sched_timeout(&srv->sched, ymk__os_now_ms()); /* timers and posts */
+		if (sched >= 0 && (timeout < 0 || sched < timeout))
+			timeout = sched;
 		/* poll() ignores a negative fd: that is how the listener rests. */
 		ch.pfd[0] = (struct pollfd){.fd = accept_resume ? -1 : srv->listen_fd, .events = POLLIN};
 		ch.pfd[1] = (struct pollfd){.fd = srv->wake_fd[0], .events = POLLIN};
@@ -380,6 +408,7 @@ int ymk__fork_run(ymk_server *srv)
 			if (srv->stop_requested)
 				break;
 		}
+		ymk__sched_run(srv);
 		reap(&fk, ymk__os_now_ms());
 		if (!(ch.pfd[0].revents & POLLIN))
 			continue;
@@ -408,5 +437,6 @@ int ymk__fork_run(ymk_server *srv)
 	ymk__clients_free(&ch.clients);
 	ymk__free(ch.pfd);
 	ymk__free(ch.kid);
+	srv->sched.busy = 0;
 	return rc;
 }

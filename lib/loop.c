@@ -10,7 +10,9 @@
  * exactly until the next one and expiring costs O(log n). Each wake-up accepts at most
  * YMK__ACCEPT_BATCH connections before it serves the ready ones and the expired deadlines, so a
  * flood of new connections cannot starve the open ones (the listener is level-triggered: what is
- * left waits for the next round). */
+ * left waits for the next round). After the ready fds, each wake-up runs the scheduler (schedule.h):
+ * calls posted from other threads, the embedder's timers, then the connections the embedder made
+ * ready (a deferred request answered, stream data written), and only then the expired deadlines. */
 #include "loop.h"
 #include "admit.h"
 #include "alloc.h"
@@ -20,10 +22,12 @@
 #include "models.h"
 #include "os.h"
 #include "proxy_read.h"
+#include "schedule.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -124,7 +128,11 @@ static void settle(struct ymk__loop *lp, struct ymk__conn *c, enum ymk__want w)
 		drop(lp, c);
 		return;
 	}
-	unsigned ev = w == YMK__WANT_WRITE ? YMK__EV_WRITE : YMK__EV_READ;
+	/* A connection waiting for the embedder keeps its registration: edge-triggered, it costs
+	 * nothing, and the step it may cause finds nothing to do. */
+	unsigned ev = w == YMK__WANT_WRITE ? YMK__EV_WRITE
+		    : w == YMK__WANT_WAIT  ? c->ev_interest
+					   : YMK__EV_READ;
 	if (ev != c->ev_interest) {
 		if (ymk__backend_mod(lp->be, ymk__conn_fd(c), ev, 1, c) < 0) {
 			ymk__conn_set_end(c, YMK_CONN_END_ERROR);
@@ -336,10 +344,28 @@ int ymk__loop_timeout(const ymk_server *srv)
 	uint64_t next = lp->timers.n ? lp->timers.v[0]->heap_key : UINT64_MAX;
 	if (lp->accept_resume && lp->accept_resume < next)
 		next = lp->accept_resume;
+	uint64_t sched = ymk__sched_next(&srv->sched);
+	if (sched < next)
+		next = sched;
 	if (next == UINT64_MAX)
 		return -1;
 	uint64_t now = ymk__os_now_ms();
 	return next <= now ? 0 : next - now > INT_MAX ? INT_MAX : (int)(next - now);
+}
+
+/* Steps the connections the embedder made ready; one made ready again meanwhile waits for the
+ * next round (whose timeout is then 0), so a busy stream cannot hold the loop. */
+static void serve_ready(struct ymk__loop *lp)
+{
+	struct ymk__sched *s = &lp->srv->sched;
+	for (size_t n = s->n_ready; n > 0; n--) {
+		struct ymk__ready *r = ymk__sched_take_ready(s);
+		if (!r)
+			break;
+		struct ymk__conn *c =
+			(struct ymk__conn *)(void *)((char *)r - offsetof(struct ymk__conn, ready));
+		settle(lp, c, ymk__conn_step(c, ymk__os_now_ms()));
+	}
 }
 
 int ymk__loop_process(ymk_server *srv, int timeout)
@@ -351,6 +377,7 @@ int ymk__loop_process(ymk_server *srv, int timeout)
 	int n = ymk__backend_wait(lp->be, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
 	if (n < 0)
 		return n;
+	srv->sched.busy = 1;
 	uint64_t now = ymk__os_now_ms();
 	for (int i = 0; i < n; i++) {
 		void *p = evs[i].tag;
@@ -367,6 +394,8 @@ int ymk__loop_process(ymk_server *srv, int timeout)
 			settle(lp, p, ymk__conn_step(p, now));
 		}
 	}
+	ymk__sched_run(srv);
+	serve_ready(lp);
 	now = ymk__os_now_ms();
 	if (lp->accept_resume && now >= lp->accept_resume &&
 	    ymk__backend_add(lp->be, srv->listen_fd, YMK__EV_READ, 0, &tag_listen) == 0)
@@ -380,6 +409,7 @@ int ymk__loop_process(ymk_server *srv, int timeout)
 		}
 		settle(lp, c, ymk__conn_expire(c, now));
 	}
+	srv->sched.busy = 0;
 	return 0;
 }
 

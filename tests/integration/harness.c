@@ -20,6 +20,9 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 
 const char HELLO[] = "hello, world\n";
 const char INDEX[] = "<!doctype html><title>root</title><p>root index</p>\n";
@@ -253,6 +256,8 @@ void start(const struct server_opts *o)
 	}
 	if (o->max_body)
 		ck_assert_int_eq(ymk_config_set_max_body(cfg, o->max_body), 0);
+	if (o->workers)
+		ck_assert_int_eq(ymk_config_set_workers(cfg, o->workers), 0);
 	if (o->body_grace_ms || o->body_min_rate) {
 		rc = ymk_config_set_body_deadline(
 			cfg, o->body_grace_ms ? o->body_grace_ms : YMK_DEFAULT_BODY_GRACE_MS,
@@ -310,6 +315,11 @@ void start(const struct server_opts *o)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		rc = ymk_server_run(srv);
 		ymk_server_free(srv);
+#ifdef __SANITIZE_ADDRESS__
+		/* _exit() skips LeakSanitizer's check at exit: what the server leaked fails the stop. */
+		if (__lsan_do_recoverable_leak_check())
+			_exit(4);
+#endif
 		/* A failed assertion ends the test process with _exit(), skipping its atexit
 		 * cleanup; the death signal stopped us, so the tree is ours to remove. */
 		if (getppid() != parent)
@@ -336,7 +346,7 @@ void stop(void)
 
 	ck_assert_msg(status != -1, "server did not exit within %d ms of SIGTERM", STOP_MS);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "server child: %s %d (exit 1: ymk_server_run failed)",
+		      "server child: %s %d (exit 1: ymk_server_run failed; 4: it leaked memory)",
 		      WIFEXITED(status) ? "exit status" : "killed by signal",
 		      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	remove_tree();

@@ -84,6 +84,7 @@ struct server_opts {
 	bool precompressed;
 	const char *error_pages; /* a directory name under H.base (made by .fixtures) */
 	void (*fixtures)(void);  /* adds fixtures after the common tree was built */
+	unsigned workers;        /* event-model processes (0: the default, one) */
 };
 
 /* YMK_MODEL_EVENT for loop index 0, YMK_MODEL_FORK for 1. */
