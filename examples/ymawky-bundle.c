@@ -90,7 +90,7 @@ static void add_entry(const char *path, const struct stat *st)
 	memcpy(e->path, path, len + 1);
 	e->dev = st->st_dev;
 	e->ino = st->st_ino;
-	e->mtime = (int64_t)st->st_mtim.tv_sec;
+	e->mtime = (int64_t)st->st_mtime;
 }
 
 /* Walks the directory open at fd, whose served path is prefix ("" for the top). Directories are

@@ -3,8 +3,10 @@
  * Serves a directory (default "www") on 127.0.0.1:8080 in the event model (or --model fork, as
  * ymawky did), prints one Common Log Format line per request on stderr, and exits cleanly on
  * SIGINT or SIGTERM. Started by systemd socket activation (LISTEN_PID, LISTEN_FDS), it serves the
- * socket passed as fd 3 instead of binding one (docs/deployment.md). With --tls-cert and --tls-key
- * it serves HTTPS only, and SIGHUP reads the certificate files again (docs/tls.md). */
+ * socket passed as fd 3 instead of binding one (docs/deployment.md). --allow and --deny decide on
+ * each client with the library's accept hook, before a byte is read (in the fork model before a
+ * process is forked); the library logs each refusal, at most ten lines a second. With --tls-cert
+ * and --tls-key it serves HTTPS only, and SIGHUP reads the certificate files again (docs/tls.md). */
 #include <ymawky.h>
 
 #include <arpa/inet.h>
@@ -41,6 +43,15 @@ static void usage(FILE *f)
 		"  --listen ADDR           A.B.C.D:PORT, [IPv6]:PORT or unix:PATH (default: %s)\n"
 		"  --model event|fork      process model (default: event)\n"
 		"  --max-conns N           live connections / children before 503 (default: %d)\n"
+		"  --max-conns-per-client N  live connections of one client address before 503\n"
+		"                          (default: 0, no limit)\n"
+		"  --allow CIDR            serve only clients in CIDR (repeatable; 10.0.0.0/8, fd00::/8,\n"
+		"                          192.0.2.7); with none given every client may connect\n"
+		"  --deny CIDR             refuse clients in CIDR (repeatable; wins over --allow);\n"
+		"                          a refused client's connection is closed with no byte sent\n"
+		"  --proxy-protocol        connections begin with a PROXY header (v1 or v2, as HAProxy\n"
+		"                          sends with send-proxy): the log and --allow/--deny see the\n"
+		"                          client it names; let only the proxy reach this port\n"
 		"  --workers N             event model: N processes sharing the port (default: 1)\n"
 		"  --file-cache N          open files kept per process, 0 = off (default: 64)\n"
 		"  --header-timeout MS     whole request head deadline (default: %d)\n"
@@ -148,6 +159,76 @@ static int listen_fds(const char **why)
 	return n;
 }
 
+static int parse_uint(const char *s, unsigned *out);
+
+/* --allow and --deny: address prefixes, kept as 16-byte IPv6 addresses (IPv4 as ::ffff:a.b.c.d,
+ * so that IPv4 clients of a dual-stack listener match IPv4 rules). */
+struct cidr {
+	unsigned char addr[16];
+	unsigned bits;
+};
+#define MAX_RULES 64
+static struct cidr allow[MAX_RULES], deny[MAX_RULES];
+static unsigned n_allow, n_deny;
+
+static int parse_cidr(const char *s, struct cidr *c)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *slash = strchr(s, '/');
+	size_t hlen = slash ? (size_t)(slash - s) : strlen(s);
+	if (hlen == 0 || hlen >= sizeof host)
+		return -1;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	unsigned max;
+	memset(c, 0, sizeof *c);
+	if (inet_pton(AF_INET, host, c->addr + 12) == 1) {
+		c->addr[10] = c->addr[11] = 0xff;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, c->addr) == 1) {
+		max = 128;
+	} else {
+		return -1;
+	}
+	unsigned bits = max;
+	if (slash && (parse_uint(slash + 1, &bits) < 0 || bits > max || !slash[1]))
+		return -1;
+	c->bits = bits + (128 - max);
+	return 0;
+}
+
+static int in_cidr(const unsigned char a[16], const struct cidr *c)
+{
+	unsigned full = c->bits / 8, rest = c->bits % 8;
+	if (memcmp(a, c->addr, full))
+		return 0;
+	return !rest || ((a[full] ^ c->addr[full]) & (0xff00u >> rest) & 0xff) == 0;
+}
+
+/* The accept hook: a client in a --deny prefix, or outside every --allow prefix (when some are
+ * given), is closed without a byte. Unix-socket clients have no address and are not filtered. */
+static int filter(ymk_conn *conn, void *user)
+{
+	(void)user;
+	const struct sockaddr *sa = ymk_conn_peer(conn, NULL);
+	unsigned char a[16] = {0};
+	if (sa->sa_family == AF_INET) {
+		a[10] = a[11] = 0xff;
+		memcpy(a + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		memcpy(a, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	} else {
+		return YMK_CONN_ALLOW;
+	}
+	for (unsigned i = 0; i < n_deny; i++)
+		if (in_cidr(a, &deny[i]))
+			return YMK_CONN_REFUSE;
+	for (unsigned i = 0; i < n_allow; i++)
+		if (in_cidr(a, &allow[i]))
+			return YMK_CONN_ALLOW;
+	return n_allow ? YMK_CONN_REFUSE : YMK_CONN_ALLOW;
+}
+
 static int parse_uint(const char *s, unsigned *out)
 {
 	char *end;
@@ -186,6 +267,9 @@ int main(int argc, char **argv)
 				 : a[8] == 'p' ? YMK_METHOD_PUT
 					       : YMK_METHOD_DELETE;
 			continue;
+		} else if (!strcmp(a, "--proxy-protocol")) {
+			err = ymk_config_set_proxy_protocol(cfg, 1);
+			continue;
 		} else if (!strcmp(a, "--listing") || !strcmp(a, "--precompressed")) {
 			err = a[2] == 'l' ? ymk_config_set_listing(cfg, 1)
 					  : ymk_config_set_precompressed(cfg, 1);
@@ -215,7 +299,23 @@ int main(int argc, char **argv)
 			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_workers(cfg, n);
 		else if (!strcmp(a, "--max-conns"))
 			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_max_connections(cfg, n);
-		else if (!strcmp(a, "--header-timeout"))
+		else if (!strcmp(a, "--max-conns-per-client"))
+			err = parse_uint(v, &n) ? YMK_EINVAL
+						: ymk_config_set_max_connections_per_client(cfg, n);
+		else if (!strcmp(a, "--allow") || !strcmp(a, "--deny")) {
+			int is_allow = a[2] == 'a';
+			unsigned *count = is_allow ? &n_allow : &n_deny;
+			if (*count == MAX_RULES ||
+			    parse_cidr(v, is_allow ? &allow[*count] : &deny[*count]) < 0) {
+				fprintf(stderr, "ymawky-serve: %s %s: %s\n", a, v,
+					*count == MAX_RULES
+						? "too many rules (64 of each at most)"
+						: "not an address or prefix (A.B.C.D[/N], IPV6[/N])");
+				ymk_config_free(cfg);
+				return 2;
+			}
+			(*count)++;
+		} else if (!strcmp(a, "--header-timeout"))
 			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_header_timeout(cfg, n);
 		else if (!strcmp(a, "--read-timeout"))
 			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_read_timeout(cfg, n);
@@ -277,6 +377,8 @@ int main(int argc, char **argv)
 	ymk_config_set_root(cfg, root);
 	ymk_config_set_methods(cfg, methods);
 	ymk_config_set_log(cfg, log_line, NULL);
+	if (n_allow || n_deny)
+		ymk_config_set_accept_hook(cfg, filter, NULL);
 	if (!quiet)
 		ymk_config_set_access_log(cfg, access_line, NULL);
 

@@ -11,13 +11,17 @@
  * A failed system call passes through as -errno (for example -EADDRINUSE); the library's own codes
  * are the YMK_E* values below, in a range of their own. ymk_strerror() names any of them.
  *
- * Threads: a ymk_config or ymk_server is used from one thread at a time, except ymk_server_stop()
- * and ymk_server_wake(), which any thread or a signal handler may call. Callbacks run in the
- * thread that called ymk_server_run() or ymk_server_process(); in the fork model in the child
- * process serving the connection, and with workers in whichever process took the connection. */
+ * Threads: a ymk_config or ymk_server is used from one thread at a time, the server's thread (the
+ * one in ymk_server_run() or driving ymk_server_process()), except ymk_server_stop() and
+ * ymk_server_wake(), which any thread or a signal handler may call, and ymk_server_post(), which
+ * any thread may call to have a function run on the server's thread (that is how another thread
+ * answers a deferred request). Callbacks run in the server's thread; in the fork model in the
+ * child process serving the connection (the accept hook, and the close hook once more, in the
+ * parent), and with workers in whichever process took the connection. */
 #ifndef YMAWKY_H
 #define YMAWKY_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -54,8 +58,10 @@ enum ymk_error {
 	YMK_ERESPONDED = -10007,      /* the request was already answered */
 	YMK_ENOCREDENTIALS = -10008,  /* no credentials of the asked-for scheme (ymk_auth_*) */
 	YMK_EBADCREDENTIALS = -10009, /* credentials of that scheme, but malformed (ymk_auth_*) */
-	YMK_ENOTLS = -10010,          /* the library was built without TLS (meson -Dtls) */
-	YMK_ETLS = -10011,            /* the TLS library refused a certificate, key or setting */
+	YMK_EAGAIN = -10010,          /* nothing can be taken now: the stream's buffer is full */
+	YMK_ENOTSUP = -10011,         /* not in this build: ymk_server_fd() with the poll backend */
+	YMK_ENOTLS = -10012,          /* the library was built without TLS (meson -Dtls) */
+	YMK_ETLS = -10013,            /* the TLS library refused a certificate, key or setting */
 };
 
 /* A short English description of any code this library returns (ymk_error values and -errno).
@@ -77,6 +83,8 @@ YMK_EXPORT const char *ymk_strerror(int err);
 #define YMK_DEFAULT_RETRY_AFTER_S 1             /* Retry-After of the 503 sent past the cap */
 #define YMK_DEFAULT_MAX_BODY (1ull << 30)       /* bytes of a PUT body (1 GiB) */
 #define YMK_DEFAULT_MAX_HANDLER_BODY (1u << 20) /* bytes of a body a handler reads into memory */
+#define YMK_DEFAULT_DEFERRED_TIMEOUT_MS 60000   /* a deferred request's longest wait without sending */
+#define YMK_DEFAULT_SSE_KEEPALIVE_MS 15000      /* silence after which an SSE stream gets a comment */
 #define YMK_DEFAULT_BODY_GRACE_MS 5000          /* a body must arrive within grace + length / rate */
 #define YMK_DEFAULT_BODY_MIN_RATE 16384         /* bytes per second (ymawky: 5 s + length / 16 KiB/s) */
 #define YMK_DEFAULT_FILE_MODE 0644              /* mode of files created by PUT */
@@ -87,12 +95,18 @@ YMK_EXPORT const char *ymk_strerror(int err);
 #define YMK_MAX_HEADERS_LIMIT 256
 #define YMK_MAX_TIMEOUT_MS (24u * 3600u * 1000u)
 
+/* The most stream bytes (framing included) the library holds for one connection beyond what the
+ * kernel's socket buffer took: a slow reader never makes it hold more (ymk_stream_write()). */
+#define YMK_STREAM_BUFFER_MAX 65536
+
 /* ---------------------------------------------------------------------------------------------
  * Opaque types
  * ------------------------------------------------------------------------------------------- */
 typedef struct ymk_config ymk_config;   /* settings; copied by ymk_server_new() */
 typedef struct ymk_server ymk_server;   /* a listening server */
-typedef struct ymk_request ymk_request; /* one request; valid only during the callback that got it */
+typedef struct ymk_request ymk_request; /* one request; valid during the callback that got it, or
+					 * until its close callback when deferred */
+typedef struct ymk_conn ymk_conn;       /* one connection (see "Connections" below) */
 
 /* How connections are served. The protocol code is the same in both. */
 enum ymk_model {
@@ -144,19 +158,26 @@ typedef struct ymk_bundle {
 #define YMK_PASS 1
 
 /* Returned by a handler to have the request body read first: the library reads the whole body
- * into memory (up to ymk_request_set_body_limit(), default YMK_DEFAULT_MAX_HANDLER_BODY; more is
- * answered 413 without calling the handler again), sending "100 Continue" first when the client
- * asked for it, under the same deadlines as any body; then it calls the handler again with
- * ymk_request_body() available. A handler that answers without asking for the body never
- * receives it: the library discards it and closes the connection after the answer. */
+ * into memory (up to ymk_config_set_max_handler_body(), default YMK_DEFAULT_MAX_HANDLER_BODY,
+ * which ymk_request_set_body_limit() may lower; more is answered 413 without calling the handler
+ * again), sending "100 Continue" first when the client asked for it, under the same deadlines as
+ * any body; then it calls the handler again with ymk_request_body() available. After
+ * ymk_request_stream_body() the body goes to that callback in pieces instead, at any size up to
+ * the PUT limit (ymk_config_set_max_body()). A handler that answers without asking for the body
+ * never receives it: the library discards it and closes the connection after the answer. */
 #define YMK_READ_BODY 2
+
+/* Returned by a body callback (ymk_body_fn) to pause: it took the piece it was given, and wants
+ * no more until ymk_request_resume_body(). */
+#define YMK_PAUSE 3
 
 /* A request handler, called once per request after the head was parsed and the path validated
  * (a request the library refuses, such as a traversal or a malformed head, never reaches it).
- * Return 0 after answering with ymk_respond_buffer() or ymk_respond_fd(); YMK_PASS to let the
- * static-file handler answer; or an HTTP status 400..599 to have the library send its error page
- * (with the headers added by ymk_response_header(), such as a 401's WWW-Authenticate).
- * Any other value, or 0 without an answer, is answered 500.
+ * Return 0 after answering (ymk_respond_*(), ymk_stream_open(), ymk_sse_open()) or after
+ * ymk_request_defer(); YMK_PASS to let the static-file handler answer; YMK_READ_BODY; or an HTTP
+ * status 400..599 to have the library send its error page (with the headers added by
+ * ymk_response_header(), such as a 401's WWW-Authenticate). Any other value, or 0 without an
+ * answer, is answered 500; once the request is deferred, the return value is ignored.
  * Runs in the thread that called ymk_server_run(); in the fork model, in the child process. */
 typedef int ymk_handler_fn(ymk_request *req, void *user);
 
@@ -234,6 +255,67 @@ typedef void ymk_access_fn(const ymk_access_entry *entry, void *user);
  * never inside one. in may be NULL when len is 0. Pure: any thread, any process, no allocation. */
 YMK_EXPORT size_t ymk_log_escape(char *out, size_t cap, const char *in, size_t len);
 
+/* Connection decisions and reports (see "Connections" below for what a ymk_conn tells).
+ *
+ * The accept hook is called once per connection, before any byte of HTTP is read: on a plain
+ * listener as soon as the connection is accepted, before any byte at all; on a PROXY listener
+ * (ymk_config_set_proxy_protocol()) once the PROXY header was read, so that it sees the client the
+ * proxy relays for (and the proxy itself through ymk_conn_socket_peer()). It runs in the process
+ * that accepted the connection: in the event model in the loop's thread, with workers in the
+ * worker that accepted it, in the fork model in the parent before fork(), so a refused client
+ * costs no process. It returns YMK_CONN_ALLOW; YMK_CONN_REFUSE to close the connection without
+ * sending a byte; or a status 400..599 (403, 421, 429, 503...) answered once with the library's
+ * built-in page and "Connection: close", after which the connection is closed. Any other value
+ * refuses. A refused connection never reaches a handler. The hook may attach state to the
+ * connection with ymk_conn_set_state(); the close hook gets it back, also after a refusal. Once
+ * TLS exists, a TLS listener's accept hook also sees the TLS state through ymk_conn_tls_*()
+ * accessors (the SNI name, the peer certificate). The ymk_conn pointer is valid during the call. */
+#define YMK_CONN_ALLOW 0
+#define YMK_CONN_REFUSE 1
+typedef int ymk_accept_fn(ymk_conn *conn, void *user);
+
+/* How a connection ended (ymk_conn_report.end). Values are fixed; new ones are appended. */
+enum ymk_conn_end {
+	YMK_CONN_END_CLIENT = 0,  /* the client closed or reset the connection */
+	YMK_CONN_END_IDLE = 1,    /* no request came: the keep-alive timeout between requests, or the
+				   * read timeout of a new connection */
+	YMK_CONN_END_TIMEOUT = 2, /* a deadline passed while a request was read or an answer sent
+				   * (a 408 was sent where a request had started) */
+	YMK_CONN_END_DONE = 3,    /* the server closed it after an answer that ends the connection
+				   * (Connection: close, HTTP/1.0, an error that closes) */
+	YMK_CONN_END_ERROR = 4,   /* the server gave up: out of memory, an answer that could not be
+				   * built or completed (a file that shrank under its Content-Length) */
+	YMK_CONN_END_STOPPED = 5, /* ymk_server_stop() or ymk_server_free() ended it */
+	YMK_CONN_END_REFUSED = 6, /* the accept hook refused it (closed, or answered its status) */
+	YMK_CONN_END_LIMIT = 7,   /* refused with 503 past the connection cap or the per-client limit */
+	YMK_CONN_END_FORKED = 8,  /* fork model, in the parent: the child served it and reported its
+				   * end itself; this call is for the parent's copy of the state */
+	YMK_CONN_END_CRASHED = 9, /* fork model, in the parent: the child died without reporting (a
+				   * crash in a handler, a signal) */
+};
+
+/* What the close hook learns of a connection. Fields are only ever appended; check `size`
+ * (sizeof the struct the library was built with) before reading a newer field. */
+typedef struct ymk_conn_report {
+	size_t size;
+	enum ymk_conn_end end;
+	uint64_t requests;    /* answers sent (error answers included; a 100 Continue is not one) */
+	uint64_t bytes_in;    /* bytes read from the connection (a PROXY header included) */
+	uint64_t bytes_out;   /* bytes sent: heads and bodies */
+	uint64_t duration_us; /* from accept to close */
+} ymk_conn_report;
+
+/* The close hook: called exactly once for every connection that reached the accept decision (with
+ * or without an accept hook), however it ends, in the process that ends it, as its socket is
+ * closed. It gets the connection (its state, to free it) and the report. A connection dropped
+ * before the decision (a PROXY header that was malformed or late) is not reported.
+ * In the fork model the child reports the connection's end; the parent, which ran the accept hook
+ * and so holds its own copy of the state, reports too, once, when it reaps the child: with
+ * YMK_CONN_END_FORKED when the child reported, YMK_CONN_END_STOPPED when ymk_server_stop() ended
+ * the child, YMK_CONN_END_CRASHED when it died otherwise (the parent's reports carry the duration
+ * only). The pointers are valid during the call. */
+typedef void ymk_close_fn(ymk_conn *conn, const ymk_conn_report *report, void *user);
+
 /* ---------------------------------------------------------------------------------------------
  * Configuration
  * ------------------------------------------------------------------------------------------- */
@@ -268,6 +350,18 @@ YMK_EXPORT int ymk_config_set_listen(ymk_config *cfg, const char *addr);
  * Returns 0 or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_listen_fd(ymk_config *cfg, int fd);
 
+/* The PROXY protocol (versions 1 and 2, as HAProxy and most load balancers send it) on the
+ * listener, default off. On: every connection must begin with a PROXY header, which is read
+ * exactly (the bytes after it, HTTP or a TLS handshake, are left for what follows) within the
+ * header timeout; the client and local addresses it names then stand for the connection's:
+ * ymk_request_peer(), ymk_conn_peer() and ymk_conn_local(), the access log and the per-client
+ * limit see the real client. A header that is malformed, of an unknown version or late closes the
+ * connection without a byte sent (and is logged, rate-limited). A v1 "UNKNOWN" or a v2 "LOCAL"
+ * header (a proxy's health check) keeps the connection's own addresses. Only trusted proxies may
+ * reach such a listener: anyone who can connect can claim any address (restrict it with the
+ * accept hook on ymk_conn_socket_peer(), or by where it listens). Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_proxy_protocol(ymk_config *cfg, int enabled);
+
 /* Event model: serve with n processes (1..256, default 1). ymk_server_run() forks n - 1 workers,
  * each with its own listening socket bound with SO_REUSEPORT to the same address, so the kernel
  * spreads connections across them (a Unix socket or a handed-in fd is shared instead); the
@@ -282,6 +376,14 @@ YMK_EXPORT int ymk_config_set_model(ymk_config *cfg, enum ymk_model model);
 /* The cap on live connections (event model) or live children (fork model), 1..1000000.
  * Past it a client gets 503 with Retry-After and the connection is closed. Returns 0 or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_max_connections(ymk_config *cfg, unsigned n);
+
+/* The most live connections one client address may hold (0, the default: no limit other than the
+ * cap), 0..1000000. Past it that client gets 503 with Retry-After and the connection is closed;
+ * other clients are unaffected. Counted per IPv4 or IPv6 address (IPv4 clients of a dual-stack
+ * listener count as their IPv4 address; the port does not count), after the PROXY header on a
+ * PROXY listener; Unix-socket clients are not limited. The count is per process: the event loop's
+ * connections, each worker's own, or the fork parent's live children. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_max_connections_per_client(ymk_config *cfg, unsigned n);
 
 /* The longest request line, and the longest decoded path; longer gets 414. 16..65536.
  * Returns 0 or YMK_EINVAL. */
@@ -381,6 +483,28 @@ YMK_EXPORT int ymk_config_set_log(ymk_config *cfg, ymk_log_fn *fn, void *user);
 /* The access-log callback; NULL (the default) disables it. Returns 0 or YMK_EINVAL. */
 YMK_EXPORT int ymk_config_set_access_log(ymk_config *cfg, ymk_access_fn *fn, void *user);
 
+/* The largest body a handler reads into memory with YMK_READ_BODY, in bytes (1..2^62; default
+ * YMK_DEFAULT_MAX_HANDLER_BODY). The PUT limit (ymk_config_set_max_body()) caps it too, and
+ * ymk_request_set_body_limit() can lower it for one request. A larger Content-Length is answered
+ * 413 before any byte is read, a chunked body is cut off at the limit with 413. A body streamed
+ * to the handler (ymk_request_stream_body()) is not held in memory and is limited by the PUT
+ * limit instead. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_max_handler_body(ymk_config *cfg, uint64_t bytes);
+
+/* The idle limit of a deferred request (ymk_request_defer(), streams, SSE, producers waiting for
+ * data), in milliseconds (0..YMK_MAX_TIMEOUT_MS; 0: none; default
+ * YMK_DEFAULT_DEFERRED_TIMEOUT_MS): the longest time it may wait for the embedder without a byte
+ * being sent. Past it, a request not answered yet gets 503 and its connection closes; an answer
+ * under way is cut off (the connection closes). SSE keep-alive comments count as bytes sent, so
+ * an SSE stream stays open. ymk_request_set_idle_timeout() changes it for one request. Returns 0
+ * or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_deferred_timeout(ymk_config *cfg, unsigned ms);
+
+/* The accept hook (ymk_accept_fn) and the close hook (ymk_close_fn), each with its user pointer;
+ * NULL removes one. Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_config_set_accept_hook(ymk_config *cfg, ymk_accept_fn *fn, void *user);
+YMK_EXPORT int ymk_config_set_close_hook(ymk_config *cfg, ymk_close_fn *fn, void *user);
+
 /* ---------------------------------------------------------------------------------------------
  * HTTPS: TLS on the listener (docs/tls.md)
  *
@@ -474,7 +598,9 @@ YMK_EXPORT void ymk_server_stop(ymk_server *srv);
 /* Driving the event model from the embedder's own loop (poll, epoll, select, libuv, GLib...),
  * instead of ymk_server_run(); in the same thread that owns the server:
  *   - watch ymk_server_fd() for readability; it is level-triggered: it stays readable while
- *     there is work, so polling it again right after ymk_server_process() is correct;
+ *     there is work, so polling it again right after ymk_server_process() is correct. Where
+ *     the build's loop backend is poll() (the portable build), there is no such fd: watch the
+ *     fds of ymk_server_pollfds() instead, which works with every backend;
  *   - wait at most ymk_server_timeout() milliseconds (-1: no deadline pending);
  *   - call ymk_server_process() after every wake-up, whether the fd was readable or the timeout
  *     passed; it does all ready work without blocking.
@@ -482,8 +608,18 @@ YMK_EXPORT void ymk_server_stop(ymk_server *srv);
  * on a reset peer, and unlike ymk_server_run() these calls never touch signal dispositions.
  * In the fork model these calls return YMK_ESTATE. */
 
-/* The one pollable fd of an event-model server (an epoll fd on Linux), or YMK_ESTATE. */
+/* The one pollable fd of an event-model server (an epoll fd on Linux, a kqueue fd on macOS), or
+ * YMK_ESTATE; YMK_ENOTSUP with the poll backend of the portable build (see ymk_server_pollfds). */
 YMK_EXPORT int ymk_server_fd(const ymk_server *srv);
+
+/* The fds an embedder's poll() must watch for an event-model server, with the events to watch
+ * (POLLIN or POLLOUT; revents zero): the one fd of ymk_server_fd() where the backend has one,
+ * every listening, wake-up and connection fd with the poll backend. Fills at most cap entries of
+ * fds and returns how many there are in all: when that is more than cap, call again with a
+ * larger array. The set changes only inside ymk_server_process(): fetch it again after each
+ * call, and poll at most ymk_server_timeout() ms. YMK_EINVAL for a NULL server (or NULL fds with
+ * a non-zero cap), YMK_ESTATE in the fork model. */
+YMK_EXPORT int ymk_server_pollfds(const ymk_server *srv, struct pollfd *fds, size_t cap);
 
 /* Milliseconds until ymk_server_process() must run even without readiness: -1 none pending,
  * 0 now; YMK_ESTATE in the fork model. */
@@ -493,7 +629,8 @@ YMK_EXPORT int ymk_server_timeout(const ymk_server *srv);
  * Returns 0, -errno if the kernel's wait call failed, or YMK_ESTATE in the fork model. */
 YMK_EXPORT int ymk_server_process(ymk_server *srv);
 
-/* Makes ymk_server_fd() readable, so that a loop blocked in poll() on it wakes up. Safe from any
+/* Makes ymk_server_fd() readable (with the poll backend: the wake-up pipe among the fds of
+ * ymk_server_pollfds()), so that a loop blocked in poll() on it wakes up. Safe from any
  * thread and from a signal handler; it does not stop anything. */
 YMK_EXPORT void ymk_server_wake(ymk_server *srv);
 
@@ -551,6 +688,14 @@ YMK_EXPORT int ymk_request_version(const ymk_request *req);
 
 /* The client's address; *len receives its length when len is not NULL. */
 YMK_EXPORT const struct sockaddr *ymk_request_peer(const ymk_request *req, socklen_t *len);
+
+/* The connection the request came on: its local address, listener and attached state (see
+ * "Connections"). Valid as long as the request is; NULL for a NULL request. */
+YMK_EXPORT ymk_conn *ymk_request_conn(const ymk_request *req);
+
+/* The server the request came to (for ymk_server_timer() and ymk_server_post() from a handler;
+ * in the fork model and with workers, the process's own copy of it), or NULL for NULL. */
+YMK_EXPORT ymk_server *ymk_request_server(const ymk_request *req);
 
 /* The request body's declared length: Content-Length, or -1 when the body is chunked (length
  * unknown) or when there is no body at all (then ymk_request_has_body() is 0). */
@@ -622,6 +767,224 @@ YMK_EXPORT int ymk_respond_fd(ymk_request *req, int fd, const char *content_type
 /* The built-in media type for a path's extension, or "application/octet-stream". Text types carry
  * "; charset=utf-8". Never NULL. */
 YMK_EXPORT const char *ymk_mime_lookup(const char *path);
+
+/* ---------------------------------------------------------------------------------------------
+ * Answers that take time: deferred requests, streams, producers, Server-Sent Events, request
+ * bodies in pieces, posted calls and timers (docs/streaming.md is the guide)
+ *
+ * Every call in this section except ymk_server_post() belongs to the server's thread: inside a
+ * callback (handler, body, timer, posted call, writable, close), or between ymk_server_process()
+ * calls in the embedder's loop. Another thread hands work over with ymk_server_post(). The
+ * library never calls a request's callbacks from inside a ymk_* call made for another request:
+ * writing to one stream from a second request's callback only queues the bytes and marks the
+ * connection ready, and its callbacks (writable, close) run later from the loop.
+ * ------------------------------------------------------------------------------------------- */
+
+/* How a request ended, for its close callback. */
+enum ymk_close_reason {
+	YMK_CLOSE_DONE = 0,    /* the answer was sent completely (handed to the kernel) */
+	YMK_CLOSE_CLIENT = 1,  /* the client closed the connection, or it failed (a reset) */
+	YMK_CLOSE_TIMEOUT = 2, /* a deadline passed: the idle limit, the write timeout, a stalled body */
+	YMK_CLOSE_STOPPED = 3, /* the server stopped, or was freed, with the request open */
+	YMK_CLOSE_ABORTED = 4, /* the answer could not be completed (a producer failed, a stream ended
+				* short of its length, out of memory, a body refused): the
+				* connection was closed so that the client never takes it for whole */
+};
+
+/* Called exactly once when a request is over, however it ended, on the server's thread (fork
+ * model: in the child). req is still readable during the call and invalid after it returns:
+ * this is where per-request state is freed. It is never called from inside a ymk_* call. */
+typedef void ymk_request_close_fn(ymk_request *req, enum ymk_close_reason reason, void *user);
+
+/* A function run on the server's thread (ymk_server_post(), ymk_server_timer()). */
+typedef void ymk_post_fn(ymk_server *srv, void *user);
+typedef void ymk_timer_fn(ymk_server *srv, void *user);
+
+/* Called on the server's thread when a stream that refused a write (YMK_EAGAIN) has room again:
+ * its buffer was sent. */
+typedef void ymk_writable_fn(ymk_request *req, void *user);
+
+/* A producer: writes at most cap bytes of the body into buf and returns how many (> 0); 0 at the
+ * end of the body; YMK_EAGAIN when it has nothing now (ymk_stream_resume() asks again); any
+ * other negative value for a failure, which closes the connection (the body is never presented
+ * as complete). Called on the server's thread, only when the connection can take more bytes. */
+typedef long ymk_produce_fn(char *buf, size_t cap, void *user);
+
+/* Frees what a producer or a taken buffer used; called exactly once, however the answer ends. */
+typedef void ymk_free_fn(void *user);
+
+/* A body callback (ymk_request_stream_body()): data[0..len) is the next piece of the request body
+ * as it arrived (de-chunked; at most 64 KiB), then one call with len 0 (data NULL) when the body
+ * is complete. Return 0 to go on; YMK_PAUSE to take no more until ymk_request_resume_body(); or a
+ * status 400..599 to refuse: the library answers it (or sends the answer the callback gave with
+ * ymk_respond_*()), reads nothing more and closes the connection. An answer given before the body
+ * is complete closes the connection after it too. In the last call (len 0) answer, defer, or
+ * return a status; 0 without an answer is answered 500. */
+typedef int ymk_body_fn(ymk_request *req, const void *data, size_t len, void *user);
+
+/* Keeps the request after the handler (or the last body callback) returns 0: it stays valid until
+ * its close callback has run, and is answered later with any ymk_respond_*() or stream call.
+ * While it waits, the connection only watches for the client going away (bytes the client
+ * pipelines are kept for after the answer), and the idle limit applies
+ * (ymk_config_set_deferred_timeout()). The request's head is copied into a right-sized block and
+ * the connection's buffers go back to the pools, so a waiting request holds well under a KiB.
+ * Call ymk_request_on_close() too: it is how the embedder learns that the pointer went stale.
+ * Fork model: call it before handing req to another thread (the child then wakes on posts).
+ * Returns 0; YMK_ESTATE in a policy, verdict or probe, or in a body callback before the body is
+ * complete; YMK_EINVAL for NULL. Calling it twice is harmless. */
+YMK_EXPORT int ymk_request_defer(ymk_request *req);
+
+/* Sets the close callback (NULL removes it). Any request may have one, deferred or not.
+ * Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_request_on_close(ymk_request *req, ymk_request_close_fn *fn, void *user);
+
+/* The idle limit of this request in milliseconds (0: none; at most YMK_MAX_TIMEOUT_MS), in place
+ * of the one set with ymk_config_set_deferred_timeout(). Returns 0 or YMK_EINVAL. */
+YMK_EXPORT int ymk_request_set_idle_timeout(ymk_request *req, unsigned ms);
+
+/* Runs fn(srv, user) on the server's thread at its next wake-up, which this call causes (the
+ * wake pipe). The one call of this section that any thread may make; calls run in the order they
+ * were posted. A call still pending when the server is freed is dropped without being run.
+ * Fork model: a post in the parent runs in the parent, a post from a thread of a child runs in
+ * that child. Returns 0, YMK_EINVAL or YMK_ENOMEM. */
+YMK_EXPORT int ymk_server_post(ymk_server *srv, ymk_post_fn *fn, void *user);
+
+/* Runs fn(srv, user) once on the server's thread, ms milliseconds from now (0..
+ * YMK_MAX_TIMEOUT_MS) or as soon after as the loop wakes; *id (when id is not NULL) names it for
+ * ymk_server_timer_cancel(). Served by every model: ymk_server_run(), the embedder's loop
+ * (ymk_server_timeout() counts it) and the fork child (a timer set in a child runs there; those
+ * of the parent stay in the parent, and with workers in the process that set them). Cost: one
+ * allocation and O(log n) in the number of pending timers; a cancel is O(n), so keep a few
+ * periodic timers rather than one per request. Timers pending when the server is freed are
+ * dropped. Returns 0, YMK_EINVAL or YMK_ENOMEM. */
+YMK_EXPORT int ymk_server_timer(ymk_server *srv, unsigned ms, ymk_timer_fn *fn, void *user, uint64_t *id);
+
+/* Cancels a pending timer. Returns 0, or YMK_EINVAL when no timer with that id is pending (it
+ * already ran, or was cancelled). */
+YMK_EXPORT int ymk_server_timer_cancel(ymk_server *srv, uint64_t id);
+
+/* Starts an answer whose body is written later with ymk_stream_write(): status (200..599, not
+ * 204 or 304), content_type (NULL: application/octet-stream) and the body's length, or -1 when
+ * unknown: then HTTP/1.1 gets it chunked and HTTP/1.0 until the connection closes
+ * ("Connection: close"). The head is sent at once; headers added with ymk_response_header() go
+ * on it. The request is deferred (see ymk_request_defer()) until ymk_stream_end(). A stream that
+ * ends short of its length, or is written past it, never passes for complete: the connection is
+ * closed (YMK_CLOSE_ABORTED). HEAD gets the head only; writes are then accepted and dropped.
+ * Returns 0, YMK_EINVAL, YMK_ENOMEM, YMK_ESTATE (in a policy or verdict, or mid-body) or
+ * YMK_ERESPONDED. */
+YMK_EXPORT int ymk_stream_open(ymk_request *req, int status, const char *content_type, int64_t length);
+
+/* Queues data[0..len) of an open stream and returns how many bytes were taken: all of them, or
+ * fewer when the connection's buffer (YMK_STREAM_BUFFER_MAX, framing included, beyond what the
+ * kernel's socket buffer holds) has less room; YMK_EAGAIN when it has none: wait for the writable
+ * callback (ymk_request_on_writable()). The bytes leave as the client reads them. Also YMK_EINVAL
+ * (NULL, or more than the declared length), YMK_ESTATE (no stream open, or already ended) or
+ * YMK_ENOMEM. len 0 returns 0. */
+YMK_EXPORT long ymk_stream_write(ymk_request *req, const void *data, size_t len);
+
+/* The writable callback of a stream (NULL removes it): called once after a ymk_stream_write() or
+ * ymk_sse_send() that returned YMK_EAGAIN, when the buffer has been sent. Returns 0 or
+ * YMK_EINVAL. */
+YMK_EXPORT int ymk_request_on_writable(ymk_request *req, ymk_writable_fn *fn, void *user);
+
+/* Ends an open stream: what is queued is sent, then the last chunk (chunked), and the request is
+ * over once it all left (its close callback says YMK_CLOSE_DONE, or YMK_CLOSE_ABORTED when the
+ * body is shorter than its declared length). Returns 0, YMK_EINVAL or YMK_ESTATE. */
+YMK_EXPORT int ymk_stream_end(ymk_request *req);
+
+/* Asks a producer that returned YMK_EAGAIN to produce again (with a stream, does nothing).
+ * Returns 0, YMK_EINVAL or YMK_ESTATE (no producer or stream). */
+YMK_EXPORT int ymk_stream_resume(ymk_request *req);
+
+/* Answers with a body made by produce (see ymk_produce_fn) as the connection takes it: status
+ * (200..599, not 204 or 304), content_type (NULL: application/octet-stream), length, or -1 when
+ * unknown (chunked to HTTP/1.1, close-delimited to HTTP/1.0). With a known length the producer
+ * is asked for at most the bytes still due and not called again once they were given; ending
+ * early closes the connection (YMK_CLOSE_ABORTED). HEAD never calls the producer. free_fn (may be
+ * NULL) is called with user exactly once, however the answer ends, also when this call fails.
+ * Memory stays bounded (one 64 KiB buffer) whatever the length. Returns 0, YMK_EINVAL,
+ * YMK_ENOMEM, YMK_ESTATE (in a policy or verdict, or mid-body) or YMK_ERESPONDED. */
+YMK_EXPORT int ymk_respond_producer(ymk_request *req, int status, const char *content_type, int64_t length,
+				    ymk_produce_fn *produce, ymk_free_fn *free_fn, void *user);
+
+/* Answers like ymk_respond_buffer() (HEAD, Range on a 200 to GET), but sends body[0..len) from
+ * the caller's memory without copying it; free_fn(user) (may be NULL) is called exactly once when
+ * the library no longer needs the bytes: after sending, when the connection ends, at once for
+ * HEAD, 204 or 304, and when this call fails. The bytes must stay unchanged until then. Returns
+ * 0, YMK_EINVAL, YMK_ENOMEM, YMK_ESTATE (in a policy or verdict) or YMK_ERESPONDED. */
+YMK_EXPORT int ymk_respond_buffer_take(ymk_request *req, int status, const char *content_type,
+				       const void *body, size_t len, ymk_free_fn *free_fn, void *user);
+
+/* Opens a Server-Sent Events stream: 200 with "Content-Type: text/event-stream; charset=utf-8",
+ * "Cache-Control: no-cache" and "X-Accel-Buffering: no" (so a proxy does not hold events back);
+ * never compressed; chunked to HTTP/1.1, close-delimited to HTTP/1.0. The request is deferred
+ * (ymk_request_defer()) and a comment (": keep-alive") is sent after every
+ * YMK_DEFAULT_SSE_KEEPALIVE_MS without an event (ymk_sse_set_keepalive()), which also keeps it
+ * within the idle limit. A client that reconnects sends the id of the last event it saw:
+ * ymk_request_header(req, "Last-Event-ID"). End it with ymk_stream_end(). Returns as
+ * ymk_stream_open(). */
+YMK_EXPORT int ymk_sse_open(ymk_request *req);
+
+/* Sends one event: "event: EVENT" when event is not NULL, "id: ID" when id is not NULL (neither
+ * may hold CR or LF), then data split into "data:" lines at every CRLF, LF or CR (the WHATWG
+ * rules; NULL: no data line, which a browser does not dispatch, but an id still updates its
+ * Last-Event-ID), then the blank line. The event is taken whole or not at all: 0, or YMK_EAGAIN
+ * when the buffer lacks room (the writable callback says when to try again); YMK_EINVAL (line
+ * breaks in event or id, or an event larger than YMK_STREAM_BUFFER_MAX), YMK_ESTATE (no SSE
+ * stream open) or YMK_ENOMEM. */
+YMK_EXPORT int ymk_sse_send(ymk_request *req, const char *event, const char *id, const char *data);
+
+/* The keep-alive interval of an SSE stream in milliseconds (0: none; at most YMK_MAX_TIMEOUT_MS).
+ * Returns 0, YMK_EINVAL or YMK_ESTATE (no SSE stream open). */
+YMK_EXPORT int ymk_sse_set_keepalive(ymk_request *req, unsigned ms);
+
+/* Has the request body given to fn in pieces as it arrives (see ymk_body_fn) instead of read into
+ * memory: call it in the handler, then return YMK_READ_BODY. The limit is the PUT limit
+ * (ymk_config_set_max_body(), which ymk_request_set_body_limit() may lower), and the same
+ * deadlines and "100 Continue" rules apply as for a PUT (a paused body's time does not count).
+ * Returns 0, YMK_EINVAL (NULL) or YMK_ESTATE (not in a handler's first call). */
+YMK_EXPORT int ymk_request_stream_body(ymk_request *req, ymk_body_fn *fn, void *user);
+
+/* Resumes a body callback that returned YMK_PAUSE. Returns 0, YMK_EINVAL or YMK_ESTATE (no body
+ * being streamed). */
+YMK_EXPORT int ymk_request_resume_body(ymk_request *req);
+
+/* ---------------------------------------------------------------------------------------------
+ * Connections: what the accept hook, the handlers (through ymk_request_conn()) and the close hook
+ * see of one connection. A ymk_conn lives as long as its connection, in the process serving it;
+ * the one given to a callback is valid during that call (and the request's as long as the
+ * request). Every accessor accepts NULL (returning NULL, 0 or YMK_EINVAL).
+ * ------------------------------------------------------------------------------------------- */
+
+/* The client's address (what ymk_request_peer() returns): on a PROXY listener the client the
+ * header names, else the socket's peer. *len receives its length when len is not NULL. */
+YMK_EXPORT const struct sockaddr *ymk_conn_peer(const ymk_conn *conn, socklen_t *len);
+
+/* The address the client connected to, its port included (the header's destination on a PROXY
+ * listener); for a listener on every address ("0.0.0.0", "[::]") it tells which interface
+ * address was reached. Read from the socket on first use; NULL when it cannot be read. */
+YMK_EXPORT const struct sockaddr *ymk_conn_local(const ymk_conn *conn, socklen_t *len);
+
+/* The socket's own peer: the proxy on a PROXY listener, the same as ymk_conn_peer() otherwise. */
+YMK_EXPORT const struct sockaddr *ymk_conn_socket_peer(const ymk_conn *conn, socklen_t *len);
+
+/* 1 when the addresses came from a PROXY header (not for a LOCAL or UNKNOWN one), else 0. */
+YMK_EXPORT int ymk_conn_proxied(const ymk_conn *conn);
+
+/* Which of the server's listeners accepted the connection: 0 (a server has one listener; were
+ * there several, they would be numbered in the order configured). */
+YMK_EXPORT int ymk_conn_listener(const ymk_conn *conn);
+
+/* The process model serving the connection (an enum ymk_model value). */
+YMK_EXPORT int ymk_conn_model(const ymk_conn *conn);
+
+/* The embedder's state attached to the connection (NULL until set). Set it in the accept hook,
+ * or in any callback of the process serving the connection (a login handler that binds a session
+ * to the connection); the close hook gets it back to free it. In the fork model state attached in
+ * the parent's accept hook is copied into the child by fork(), state attached in the child stays
+ * there. ymk_conn_set_state() returns 0 or YMK_EINVAL. */
+YMK_EXPORT void *ymk_conn_state(const ymk_conn *conn);
+YMK_EXPORT int ymk_conn_set_state(ymk_conn *conn, void *state);
 
 /* ---------------------------------------------------------------------------------------------
  * Authentication helpers, for a policy or handler (pure functions: no I/O, no allocation; any

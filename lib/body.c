@@ -30,7 +30,7 @@ void ymk__body_free(struct ymk__body *b)
 static int start(struct ymk_request *r, enum ymk__sink_kind kind, uint64_t limit, ymk__body_done_fn *done)
 {
 	const struct ymk__http_request *req = r->http;
-	struct ymk__body *b = &r->body_sink;
+	struct ymk__body *b = r->body_sink;
 	if (req->content_length > 0 && (uint64_t)req->content_length > limit) {
 		ymk__body_free(b); /* refused before a byte is read, and before any 100 Continue */
 		return 413;
@@ -49,7 +49,7 @@ static int start(struct ymk_request *r, enum ymk__sink_kind kind, uint64_t limit
 int ymk__body_to_file(struct ymk_request *r, uint64_t limit, int dir_fd, struct ymk__tmpfile *tmp,
 		      ymk__body_done_fn *done)
 {
-	struct ymk__body *b = &r->body_sink;
+	struct ymk__body *b = r->body_sink;
 	ymk__body_free(b);
 	b->dir_fd = dir_fd;
 	b->tmp = *tmp;
@@ -58,8 +58,39 @@ int ymk__body_to_file(struct ymk_request *r, uint64_t limit, int dir_fd, struct 
 
 int ymk__body_to_memory(struct ymk_request *r, uint64_t limit, ymk__body_done_fn *done)
 {
-	ymk__body_free(&r->body_sink);
+	ymk__body_free(r->body_sink);
 	return start(r, YMK__SINK_MEMORY, limit, done);
+}
+
+int ymk__body_to_handler(struct ymk_request *r, uint64_t limit, ymk__body_done_fn *done)
+{
+	ymk__body_free(r->body_sink);
+	r->body_sink->req = r;
+	return start(r, YMK__SINK_HANDLER, limit, done);
+}
+
+/* A piece for the body callback. Until the body is complete, an answer means the rest is not
+ * read, so any answer given in the callback closes the connection. */
+static int to_handler(struct ymk__body *b, const char *data, size_t len)
+{
+	struct ymk_request *r = b->req;
+	int keep_alive = r->resp.keep_alive;
+	r->resp.keep_alive = 0;
+	r->body_partial = 1;
+	int rc = r->body_fn(r, data, len, r->body_user);
+	r->body_partial = 0;
+	if (!r->responded)
+		r->resp.keep_alive = keep_alive;
+	if (rc >= 400 && rc <= 599)
+		return rc;
+	if (r->responded)
+		return YMK__BODY_ANSWERED;
+	if (rc == YMK_PAUSE) {
+		b->paused = 1;
+		b->t_paused = ymk__os_now_ms();
+	} else if (rc != 0)
+		return 500;
+	return 0;
 }
 
 /* Stores body bytes in the sink. 0 or the HTTP status that ends the request. */
@@ -67,6 +98,10 @@ static int sink_write(struct ymk__body *b, const char *data, size_t len)
 {
 	if (b->received + len > b->limit)
 		return 413;
+	if (b->kind == YMK__SINK_HANDLER) {
+		b->received += len;
+		return len ? to_handler(b, data, len) : 0;
+	}
 	if (b->kind == YMK__SINK_MEMORY) {
 		if (b->mem_len + len > b->mem_cap) {
 			size_t cap = b->mem_cap ? b->mem_cap : 4096;
@@ -89,9 +124,10 @@ static int sink_write(struct ymk__body *b, const char *data, size_t len)
 	return 0;
 }
 
-int ymk__body_feed(struct ymk__body *b, const char *data, size_t len, size_t *used)
+/* The framing: stores what data holds of the body and sets b->complete at its end. 0, or the
+ * status that ends the request. */
+static int feed(struct ymk__body *b, const char *data, size_t len, size_t *used)
 {
-	*used = 0;
 	if (!b->chunked) {
 		size_t n = len < b->remaining ? len : (size_t)b->remaining;
 		int st = sink_write(b, data, n);
@@ -99,7 +135,8 @@ int ymk__body_feed(struct ymk__body *b, const char *data, size_t len, size_t *us
 			return st;
 		*used = n;
 		b->remaining -= n;
-		return b->remaining == 0;
+		b->complete = b->remaining == 0;
+		return 0;
 	}
 	for (;;) {
 		char out[16384];
@@ -116,15 +153,38 @@ int ymk__body_feed(struct ymk__body *b, const char *data, size_t len, size_t *us
 			return 413; /* a chunk size past the limit: refused before its data */
 		if (r < 0)
 			return 400;
-		if (r == 1)
-			return 1;
-		if (*used == len || (cons == 0 && prod == 0))
+		if (r == 1) {
+			b->complete = 1;
+			return 0;
+		}
+		if (*used == len || (cons == 0 && prod == 0) || b->paused)
 			return 0;
 	}
 }
 
+int ymk__body_feed(struct ymk__body *b, const char *data, size_t len, size_t *used)
+{
+	*used = 0;
+	if (!b->complete) {
+		int st = feed(b, data, len, used);
+		if (st)
+			return st;
+	}
+	/* A paused callback hears of the end only once it resumed. */
+	return b->complete && !b->paused;
+}
+
+void ymk__body_resume(struct ymk__body *b)
+{
+	if (!b->paused)
+		return;
+	b->paused = 0;
+	b->t_start += ymk__os_now_ms() - b->t_paused;
+}
+
 void ymk__body_complete(struct ymk_request *r)
 {
-	r->body_sink.done(r);
-	ymk__body_free(&r->body_sink);
+	r->body_sink->done(r);
+	if (r->body_sink) /* a request deferred in the callback may have been compacted */
+		ymk__body_free(r->body_sink);
 }

@@ -115,6 +115,8 @@ int ymk_config_new(ymk_config **out)
 	s->header_timeout_ms = YMK_DEFAULT_HEADER_TIMEOUT_MS;
 	s->write_timeout_ms = YMK_DEFAULT_WRITE_TIMEOUT_MS;
 	s->keepalive_timeout_ms = YMK_DEFAULT_KEEPALIVE_TIMEOUT_MS;
+	s->max_handler_body = YMK_DEFAULT_MAX_HANDLER_BODY;
+	s->deferred_timeout_ms = YMK_DEFAULT_DEFERRED_TIMEOUT_MS;
 	s->methods = YMK_METHODS_READ;
 	s->max_body = YMK_DEFAULT_MAX_BODY;
 	s->body_grace_ms = YMK_DEFAULT_BODY_GRACE_MS;
@@ -312,6 +314,28 @@ int ymk_config_set_max_body(ymk_config *cfg, uint64_t bytes)
 	if (bytes < 1 || bytes > (1ull << 62))
 		return fail(cfg, YMK_EINVAL, "max_body: %llu is outside 1..2^62", (unsigned long long)bytes);
 	cfg->s.max_body = bytes;
+	return ok(cfg);
+}
+
+int ymk_config_set_max_handler_body(ymk_config *cfg, uint64_t bytes)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (bytes < 1 || bytes > (1ull << 62))
+		return fail(cfg, YMK_EINVAL, "max_handler_body: %llu is outside 1..2^62",
+			    (unsigned long long)bytes);
+	cfg->s.max_handler_body = bytes;
+	return ok(cfg);
+}
+
+int ymk_config_set_deferred_timeout(ymk_config *cfg, unsigned ms)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (ms > YMK_MAX_TIMEOUT_MS)
+		return fail(cfg, YMK_EINVAL, "deferred_timeout: %u ms is outside 0..%u", ms,
+			    YMK_MAX_TIMEOUT_MS);
+	cfg->s.deferred_timeout_ms = ms;
 	return ok(cfg);
 }
 
@@ -534,4 +558,40 @@ int ymk_config_set_tls_handshake_timeout(ymk_config *cfg, unsigned ms)
 	if (!t)
 		return rc;
 	return set_timeout(cfg, &t->handshake_ms, "tls_handshake_timeout", ms);
+}
+
+int ymk_config_set_accept_hook(ymk_config *cfg, ymk_accept_fn *fn, void *user)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.accept_hook = fn;
+	cfg->s.accept_user = fn ? user : NULL;
+	return ok(cfg);
+}
+
+int ymk_config_set_close_hook(ymk_config *cfg, ymk_close_fn *fn, void *user)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.close_hook = fn;
+	cfg->s.close_user = fn ? user : NULL;
+	return ok(cfg);
+}
+
+int ymk_config_set_max_connections_per_client(ymk_config *cfg, unsigned n)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	if (n > 1000000)
+		return fail(cfg, YMK_EINVAL, "max_connections_per_client %u is out of range 0..1000000", n);
+	cfg->s.max_per_client = n;
+	return ok(cfg);
+}
+
+int ymk_config_set_proxy_protocol(ymk_config *cfg, int enabled)
+{
+	if (!cfg)
+		return YMK_EINVAL;
+	cfg->s.proxy_protocol = enabled != 0;
+	return ok(cfg);
 }

@@ -4,13 +4,16 @@
  * files; it hands each request to the handler chain (handler.h) and feeds request bodies to the
  * request's body sink (body.h). Every model drives it the same way: ymk__conn_step() does all the
  * work that can be done without blocking and says what it waits for; the driver (the event loop,
- * or the fork child's poll loop) calls it again when the transport's fd is ready, and calls
- * ymk__conn_expire() when the deadline from ymk__conn_deadline() has passed. */
+ * or the fork child's poll loop) calls it again when the transport's fd is ready, or when the
+ * connection was made ready in the server's scheduler (schedule.h: the embedder answered a deferred
+ * request, wrote stream data, resumed a body), and calls ymk__conn_expire() when the deadline
+ * from ymk__conn_deadline() has passed. */
 #ifndef YMK_CONN_H
 #define YMK_CONN_H
 
 #include "internal.h"
 #include "out.h"
+#include "session.h"
 #include "transport.h"
 
 #include <stddef.h>
@@ -21,6 +24,8 @@ enum ymk__want {
 	YMK__WANT_CLOSE = 0, /* done: the driver closes and frees the connection */
 	YMK__WANT_READ = 1,
 	YMK__WANT_WRITE = 2,
+	YMK__WANT_WAIT = 3, /* waiting for the embedder (a kick) or the deadline: the fd need not be
+			     * watched (an edge-triggered driver may keep its registration) */
 };
 
 enum ymk__conn_state {
@@ -29,14 +34,17 @@ enum ymk__conn_state {
 	YMK__ST_READ_BODY,
 	YMK__ST_SEND,
 	YMK__ST_LINGER, /* response sent, write side shut: discard input until EOF or a deadline */
+	YMK__ST_WAIT,   /* a deferred request or an answer over time waits for the embedder; input is
+			 * read only to notice the client going away (and kept, if it is pipelined) */
 };
 
 struct ymk__conn {
 	ymk_server *srv;
 	struct ymk__transport tr;
 	enum ymk__conn_state state;
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
+	struct ymk_conn info;         /* what the embedder sees: addresses, listener, state (session.h) */
+	uint64_t bytes_in, bytes_out; /* for the close report */
+	int end;                      /* how it ended (enum ymk_conn_end), once known; -1 before */
 
 	/* Input: the head being read, then pipelined bytes after it. The head stays here unchanged
 	 * until its answer is done: the request's parsed slices point into it. */
@@ -62,19 +70,29 @@ struct ymk__conn {
 	int linger_needed;   /* input may still arrive after the answer: wait for the client's FIN */
 	size_t lingered;     /* bytes discarded while lingering */
 
-	size_t heap_index;    /* owned by the event loop: position in its timer heap */
-	uint64_t heap_key;    /* owned by the event loop: the deadline the heap is ordered by */
-	unsigned ev_interest; /* owned by the event loop: the readiness registered (YMK__EV_*) */
+	int held;                /* the current request was compacted while it waited */
+	int end_reason;          /* enum ymk_close_reason for the request's close callback on close */
+	struct ymk__ready ready; /* in the server's ready list (schedule.h) once the embedder kicked */
+
+	size_t heap_index;           /* owned by the event loop: position in its timer heap */
+	uint64_t heap_key;           /* owned by the event loop: the deadline the heap is ordered by */
+	unsigned ev_interest;        /* owned by the event loop: the readiness registered (YMK__EV_*) */
+	struct ymk__proxy_rd *proxy; /* owned by the event loop: a PROXY header still being read */
 };
 
 /* Prepares a connection over an accepted transport (taken over on success; on failure it stays
- * the caller's). Returns 0 or YMK_ENOMEM. */
+ * the caller's), described by info (copied). Returns 0 or YMK_ENOMEM. */
 int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, const struct ymk__transport *tr,
-		   const struct sockaddr *peer, socklen_t peer_len, uint64_t now);
+		   const struct ymk_conn *info, uint64_t now);
 
 /* Ends the connection: an answer being sent is logged as it stands, a body being read is thrown
- * away (nothing stored), the buffers go back to the pools, the transport is closed. */
+ * away (nothing stored), the buffers go back to the pools, the transport is closed, and the close
+ * report is made (with the end set by ymk__conn_set_end(), else the one the state implies). */
 void ymk__conn_close(struct ymk__conn *c);
+
+/* Says how the connection ends (an enum ymk_conn_end), unless that is already known: a driver
+ * that closes a connection for its own reasons (a stop) calls it before ymk__conn_close(). */
+void ymk__conn_set_end(struct ymk__conn *c, int end);
 
 /* Does all ready work. Returns what the connection waits for. */
 enum ymk__want ymk__conn_step(struct ymk__conn *c, uint64_t now);

@@ -23,6 +23,8 @@ const char *ymk_strerror(int err)
 	case YMK_EBADCREDENTIALS: return "malformed credentials";
 	case YMK_ENOTLS: return "built without TLS";
 	case YMK_ETLS: return "refused by the TLS library";
+	case YMK_EAGAIN: return "no room now: wait until the stream is writable";
+	case YMK_ENOTSUP: return "not supported by this build";
 	}
 	if (err < 0 && err > -4096) {
 		/* strerror() is not thread-safe in every libc; the names we hand out are static. */

@@ -248,20 +248,26 @@ int ymk__fs_tmp_commit(int dirfd, struct ymk__tmpfile *t, const char *base, int 
 		goto done;
 	if ((err != -EEXIST && err != -EINVAL && err != -ENOSYS) || (err == -EEXIST && create_only))
 		goto fail;
-	if (create_only) {
-		/* No RENAME_NOREPLACE here: a hard link refuses an existing name just the same. */
-		if (linkat(dirfd, t->name, dirfd, base, 0) < 0) {
-			err = -errno;
-			goto fail;
+	int exists = err == -EEXIST;
+	if (!exists) {
+		/* No RENAME_NOREPLACE here: a hard link refuses an existing name just the same, and so
+		 * tells a new name from a replaced one. */
+		if (linkat(dirfd, t->name, dirfd, base, 0) == 0) {
+			(void)unlinkat(dirfd, t->name, 0);
+			goto done;
 		}
-		(void)unlinkat(dirfd, t->name, 0);
-		goto done;
+		err = -errno;
+		if (create_only)
+			goto fail;
+		/* A file system without hard links: whether the rename replaces is looked up first. */
+		struct stat st;
+		exists = err == -EEXIST || fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	}
 	if (renameat(dirfd, t->name, dirfd, base) < 0) {
 		err = -errno;
 		goto fail;
 	}
-	*replaced = 1;
+	*replaced = exists;
 done:
 	t->name[0] = '\0';
 	close(t->fd);

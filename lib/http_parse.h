@@ -49,8 +49,6 @@ struct ymk__http_request {
 	const char *target; /* request-target as sent, not decoded */
 	size_t target_len;
 	int version_minor; /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
-
-	struct ymk__http_header headers[YMK__HTTP_MAX_HEADERS];
 	size_t n_headers;
 
 	/* Derived from the header fields (the parser validates them; see ymk__http_parse). */
@@ -62,6 +60,10 @@ struct ymk__http_request {
 	int connection_keep_alive; /* Connection has the token "keep-alive" */
 	int expect_continue;       /* Expect: 100-continue (case-insensitive) */
 	int has_expect_other;      /* Expect present with any other value (the server answers 417) */
+
+	/* Last, so that a copy holding only the first n_headers entries is a valid prefix (a
+	 * deferred request keeps such a right-sized copy, see request.c). */
+	struct ymk__http_header headers[YMK__HTTP_MAX_HEADERS];
 };
 
 /* Parses one request head at the start of buf[0..len).

@@ -5,6 +5,7 @@
 
 #include "alloc.h"
 #include "httpdate.h"
+#include "schedule.h"
 #include "ymawky.h"
 
 #include <signal.h>
@@ -56,7 +57,15 @@ struct ymk__settings {
 	unsigned workers;        /* event-model processes */
 	unsigned fcache_entries; /* open-file cache size, 0 = off */
 	unsigned fcache_valid_ms;
-	struct ymk__tls_conf *tls; /* owned by the config (tls.h); NULL: no TLS setting given */
+	struct ymk__tls_conf *tls;  /* owned by the config (tls.h); NULL: no TLS setting given */
+	ymk_accept_fn *accept_hook; /* connection decisions and reports (admit.c, session.c) */
+	void *accept_user;
+	ymk_close_fn *close_hook;
+	void *close_user;
+	unsigned max_per_client;      /* live connections per client address, 0 = no limit */
+	int proxy_protocol;           /* connections begin with a PROXY header */
+	uint64_t max_handler_body;    /* a body a handler reads into memory (YMK_READ_BODY) */
+	unsigned deferred_timeout_ms; /* idle limit of a deferred request; 0: none */
 };
 
 struct ymk_config {
@@ -83,13 +92,16 @@ struct ymk_server {
 	int listen_fd;
 	int owns_socket_file; /* a Unix socket this server bound: removed by ymk_server_free() */
 	int port;
-	int wake_fd[2];             /* ymk_server_stop() and _wake() write to [1]; the models poll [0] */
-	struct ymk__loop *loop;     /* the event model's loop state (NULL in the fork model) */
-	struct ymk__tls *tls;       /* the listener's TLS (tls.h), or NULL: plain HTTP */
-	struct ymk__fcache *fcache; /* open-file cache of this process, made on first use */
-	struct ymk__pool pool_in;   /* connections' input buffers */
-	struct ymk__pool pool_out;  /* connections' output buffers of the standard size */
-	struct ymk__pool pool_req;  /* request objects with their buffers (request.h) */
+	int wake_fd[2];               /* ymk_server_stop() and _wake() write to [1]; the models poll [0] */
+	struct ymk__loop *loop;       /* the event model's loop state (NULL in the fork model) */
+	struct ymk__tls *tls;         /* the listener's TLS (tls.h), or NULL: plain HTTP */
+	struct ymk__fcache *fcache;   /* open-file cache of this process, made on first use */
+	struct ymk__pool pool_in;     /* connections' input buffers */
+	struct ymk__pool pool_out;    /* connections' output buffers of the standard size */
+	struct ymk__pool pool_req;    /* request objects (request.h) */
+	struct ymk__pool pool_reqbuf; /* their parsed heads and path buffers (request.h) */
+	struct ymk__sched sched;      /* posted calls, timers, connections made ready (schedule.h) */
+	int wake_inherited;           /* a fork child: wake_fd is the parent's (see wake.h) */
 	volatile sig_atomic_t stop_requested;
 	struct ymk__chain chain; /* built once by ymk_server_new() */
 	char allow_all[64];      /* the Allow value of OPTIONS * */
@@ -102,6 +114,10 @@ struct ymk_server {
 	/* The 503 answer sent past the cap, prebuilt so the accept path never formats anything. */
 	char busy[512];
 	size_t busy_len;
+
+	/* Refusals at the door are logged at most YMK__REFUSAL_LOG_MAX a second (admit.c). */
+	uint64_t refusal_second;
+	unsigned refusal_logged, refusal_unlogged;
 };
 
 #endif

@@ -163,20 +163,34 @@ void ymk__listen_busy_init(ymk_server *srv)
 	srv->busy_len = o.oom ? 0 : o.len;
 }
 
+long ymk__listen_send_close(ymk_server *srv, struct ymk__transport *tr, const void *answer, size_t len)
+{
+	if (srv->tls) {
+		/* A TLS client never gets a plaintext refusal, and a handshake to refuse it would cost
+		 * more than serving it: the connection is closed at once, no byte sent, and no TLS
+		 * work done (docs/tls.md). */
+		tr->ops->close(tr);
+		return 0;
+	}
+	char sink[4096];
+	long sent = 0;
+	if (len) {
+		struct iovec iov = {.iov_base = (void *)answer, .iov_len = len};
+		sent = tr->ops->sendv(tr, &iov, 1, 0);
+	}
+	(void)tr->ops->shutdown(tr);
+	(void)tr->ops->recv(tr, sink, sizeof sink); /* drained without waiting */
+	tr->ops->close(tr);
+	return sent;
+}
+
 void ymk__listen_reject(ymk_server *srv, int fd)
 {
 	if (srv->tls) {
-		/* A TLS client never gets the plaintext 503, and a handshake to refuse it would cost
-		 * more than serving it: the connection is closed at once (docs/tls.md). */
 		close(fd);
 		return;
 	}
-	char sink[4096];
 	struct ymk__transport tr;
 	ymk__listen_transport(srv, fd, &tr);
-	struct iovec iov = {.iov_base = srv->busy, .iov_len = srv->busy_len};
-	(void)tr.ops->sendv(&tr, &iov, 1, 0);
-	(void)tr.ops->shutdown(&tr);
-	(void)tr.ops->recv(&tr, sink, sizeof sink); /* drained without waiting */
-	tr.ops->close(&tr);
+	(void)ymk__listen_send_close(srv, &tr, srv->busy, srv->busy_len);
 }

@@ -41,6 +41,13 @@ int ymk__backend_fd(const struct ymk__backend *b)
 	return b->ep;
 }
 
+int ymk__backend_pollfds(const struct ymk__backend *b, struct pollfd *fds, size_t cap)
+{
+	if (cap)
+		fds[0] = (struct pollfd){.fd = b->ep, .events = POLLIN};
+	return 1;
+}
+
 static int ctl(struct ymk__backend *b, int op, int fd, unsigned events, int edge, void *tag)
 {
 	/* A connection waiting for input also hears of the peer's half-close at once. */
@@ -65,6 +72,12 @@ int ymk__backend_mod(struct ymk__backend *b, int fd, unsigned events, int edge, 
 int ymk__backend_del(struct ymk__backend *b, int fd)
 {
 	return epoll_ctl(b->ep, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
+}
+
+void ymk__backend_closing(struct ymk__backend *b, int fd)
+{
+	(void)b; /* epoll forgets a closed fd by itself */
+	(void)fd;
 }
 
 int ymk__backend_wait(struct ymk__backend *b, struct ymk__event *ev, int max, int timeout_ms)

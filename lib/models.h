@@ -5,11 +5,15 @@
 
 #include "internal.h"
 
+#include <poll.h>
+#include <stddef.h>
+
 /* The event model's loop (loop.c): created by ymk_server_new(), freed by ymk_server_free(). */
 int ymk__loop_new(ymk_server *srv);
 void ymk__loop_free(ymk_server *srv);
 int ymk__loop_run(ymk_server *srv);
 int ymk__loop_fd(const ymk_server *srv);
+int ymk__loop_pollfds(const ymk_server *srv, struct pollfd *fds, size_t cap);
 int ymk__loop_timeout(const ymk_server *srv);
 int ymk__loop_process(ymk_server *srv, int timeout);
 

@@ -2,9 +2,12 @@
  *
  * This header and the os_*.c file of the platform are the only place in lib/ that knows which
  * kernel it runs on; lib/meson.build picks the file by host_machine.system(). os_linux.c
- * implements the interface with openat2, sendfile, O_TMPFILE and pidfds. A new platform adds its
- * own os_*.c (and a loop backend, see loop.h) and changes no other file. Every function is a leaf:
- * it calls the C library and the kernel only. */
+ * implements the interface with openat2, sendfile, O_TMPFILE and pidfds; os_darwin.c with
+ * O_NOFOLLOW_ANY, renameatx_np, F_FULLFSYNC, Darwin's sendfile and kqueue; os_posix.c (the
+ * portable build, -Dplatform=posix) with POSIX calls alone, answering -ENOSYS or -EOPNOTSUPP
+ * where the caller has a fallback (docs/platforms.md). A new platform adds its own os_*.c (and a
+ * loop backend, see loop.h) and changes no other file. Every function is a leaf: it calls the C
+ * library and the kernel only. */
 #ifndef YMK_OS_H
 #define YMK_OS_H
 

@@ -82,12 +82,27 @@ void ymk__out_body_file(struct ymk__out *o, int fd, struct ymk__fentry *owner, u
 	o->end = off + len;
 }
 
+void ymk__out_body_taken(struct ymk__out *o, const unsigned char *mem, uint64_t len, ymk_free_fn *free_fn,
+			 void *user)
+{
+	ymk__out_body_mem(o, mem, NULL, 0, len);
+	o->mem_free = free_fn;
+	o->mem_free_user = user;
+}
+
 void ymk__out_drop_body(struct ymk__out *o)
 {
 	if (o->fentry)
 		ymk__fcache_release(o->fentry);
 	else if (o->fd >= 0)
 		close(o->fd);
+	if (o->mem_free) {
+		ymk_free_fn *fn = o->mem_free;
+		o->mem_free = NULL; /* once, even if the callback ends up here again */
+		fn(o->mem_free_user);
+	}
+	if (o->dyn)
+		ymk__out_dyn_free(o);
 	ymk__free(o->segs);
 	o->kind = YMK__BODY_NONE;
 	o->mem = NULL;
@@ -107,6 +122,9 @@ void ymk__out_reset(struct ymk__out *o)
 	o->body_len = 0;
 	o->close = 0;
 	o->oom = 0;
+	o->aborted = 0;
+	o->source_short = 0;
+	o->flushed = 0;
 }
 
 void ymk__out_release(struct ymk__out *o)
@@ -126,9 +144,27 @@ uint64_t ymk__out_body_sent(const struct ymk__out *o)
 {
 	if (o->kind == YMK__BODY_SEGS)
 		return o->seg_body;
+	if (o->kind == YMK__BODY_DYN)
+		return ymk__out_dyn_sent(o);
 	uint64_t n = o->sent > o->head_len ? o->sent - o->head_len : 0;
 	if (o->kind == YMK__BODY_MEM || o->kind == YMK__BODY_FILE)
 		n += o->off - o->start;
+	return n;
+}
+
+uint64_t ymk__out_wire_sent(const struct ymk__out *o)
+{
+	if (o->kind == YMK__BODY_SEGS) {
+		uint64_t n = o->seg_done;
+		for (size_t i = 0; i < o->seg_i && i < o->nsegs; i++)
+			n += o->segs[i].len;
+		return n;
+	}
+	uint64_t n = o->flushed + o->sent;
+	if (o->kind == YMK__BODY_MEM || o->kind == YMK__BODY_FILE)
+		n += o->off - o->start;
+	else if (o->kind == YMK__BODY_DYN)
+		n += ymk__out_dyn_sent(o);
 	return n;
 }
 
@@ -143,8 +179,10 @@ static int send_segments(struct ymk__out *o, struct ymk__transport *t, int *prog
 		if (sg->from_source && !o->mem) {
 			uint64_t off = sg->off + o->seg_done;
 			n = t->ops->sendfile(t, o->fd, &off, left, more);
-			if (n == 0)
+			if (n == 0) {
+				o->source_short = 1;
 				return -1;
+			}
 		} else {
 			const char *base = sg->from_source ? (const char *)o->mem : o->buf;
 			struct iovec iov = {.iov_base = (char *)base + sg->off + o->seg_done,
@@ -167,11 +205,33 @@ static int send_segments(struct ymk__out *o, struct ymk__transport *t, int *prog
 	return 1;
 }
 
+int ymk__out_ready(const struct ymk__out *o)
+{
+	if (!o->status && !o->len)
+		return 0; /* no answer yet */
+	return o->kind != YMK__BODY_DYN || ymk__out_dyn_ready(o);
+}
+
+void ymk__out_trim(struct ymk__out *o)
+{
+	if (o->kind != YMK__BODY_DYN || !o->buf || o->sent < o->len || !o->pool)
+		return;
+	if (o->cap == YMK__OUT_STD)
+		ymk__pool_put(o->pool, o->buf);
+	else
+		ymk__free(o->buf);
+	o->flushed += o->sent;
+	o->buf = NULL;
+	o->cap = o->len = o->sent = o->head_len = 0;
+}
+
 int ymk__out_send(struct ymk__out *o, struct ymk__transport *t, int *progress)
 {
 	*progress = 0;
 	if (o->kind == YMK__BODY_SEGS)
 		return send_segments(o, t, progress);
+	if (o->kind == YMK__BODY_DYN)
+		return ymk__out_dyn_send(o, t, progress);
 	/* Head and a body in memory (a cached file, a bundle) leave together: one system call and
 	 * no copy of the body into buf; after a partial write the head's iovec is simply empty. */
 	while (o->kind == YMK__BODY_MEM && (o->sent < o->len || o->off < o->end)) {
@@ -204,12 +264,21 @@ int ymk__out_send(struct ymk__out *o, struct ymk__transport *t, int *progress)
 		*progress = 1;
 		o->sent += (size_t)n;
 	}
+	/* A large file to a fast reader yields too, after YMK__OUT_STEP_FILE_BYTES in one call; one
+	 * sendfile() is bounded by that share as well, since the kernel keeps copying for as long
+	 * as a reader on another CPU frees room. */
+	uint64_t step_end = o->off + YMK__OUT_STEP_FILE_BYTES;
 	while (o->kind == YMK__BODY_FILE && o->off < o->end) {
-		long n = t->ops->sendfile(t, o->fd, &o->off, o->end - o->off, 0);
+		if (o->off >= step_end)
+			return YMK__OUT_YIELD;
+		uint64_t count = (o->end < step_end ? o->end : step_end) - o->off;
+		long n = t->ops->sendfile(t, o->fd, &o->off, count, 0);
 		if (n == -EAGAIN)
 			return 0;
+		if (n == 0)
+			o->source_short = 1; /* the file got shorter than the Content-Length already sent */
 		if (n <= 0)
-			return -1; /* 0: the file got shorter than the Content-Length already sent */
+			return -1;
 		*progress = 1;
 	}
 	return 1;

@@ -11,6 +11,7 @@
 #include "tls.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,28 +22,35 @@
 #define ALIGN16(n) (((n) + 15u) & ~(size_t)15u)
 #define FSNAME_SLACK 32 /* room after a path for "/index.html" or ".br" */
 
+/* The buffers' block: the body sink, the parsed head, then path, query and fsname. */
 size_t ymk__request_size(const struct ymk__settings *s)
 {
 	size_t max = s->max_request_line;
-	return ALIGN16(sizeof(struct ymk_request)) + ALIGN16(sizeof(struct ymk__http_request)) + (max + 2) +
+	return ALIGN16(sizeof(struct ymk__body)) + ALIGN16(sizeof(struct ymk__http_request)) + (max + 2) +
 	       (max + 1) + (max + FSNAME_SLACK);
 }
 
 struct ymk_request *ymk__request_get(ymk_server *srv)
 {
-	char *block = ymk__pool_get(&srv->pool_req);
-	if (!block)
+	struct ymk_request *r = ymk__pool_get(&srv->pool_req);
+	char *block = r ? ymk__pool_get(&srv->pool_reqbuf) : NULL;
+	if (!block) {
+		ymk__pool_put(&srv->pool_req, r);
 		return NULL;
+	}
 	size_t max = srv->s.max_request_line;
-	struct ymk_request *r = (struct ymk_request *)block;
 	memset(r, 0, sizeof *r);
 	r->srv = srv;
-	r->http = (struct ymk__http_request *)(block + ALIGN16(sizeof *r));
+	r->block = block;
+	r->body_sink = (struct ymk__body *)block;
+	r->http = (struct ymk__http_request *)(block + ALIGN16(sizeof(struct ymk__body)));
 	r->path = (char *)r->http + ALIGN16(sizeof *r->http);
 	r->query = NULL;
 	r->fsname = r->path + (max + 2) + (max + 1);
 	r->fsname_cap = max + FSNAME_SLACK;
-	ymk__body_init(&r->body_sink);
+	r->idle_ms = srv->s.deferred_timeout_ms;
+	r->close_hint = -1;
+	ymk__body_init(r->body_sink);
 	return r;
 }
 
@@ -50,12 +58,103 @@ void ymk__request_put(struct ymk_request *r)
 {
 	if (!r)
 		return;
-	ymk__body_free(&r->body_sink);
+	ymk_server *srv = r->srv;
+	if (r->body_sink)
+		ymk__body_free(r->body_sink);
 	ymk__free(r->extra);
 	r->extra = NULL;
 	ymk__free(r->refusal);
 	r->refusal = NULL;
-	ymk__pool_put(&r->srv->pool_req, r);
+	if (r->block)
+		ymk__pool_put(&srv->pool_reqbuf, r->block);
+	ymk__free(r->compact);
+	ymk__pool_put(&srv->pool_req, r);
+}
+
+/* A pointer into the head, moved to the same place in its copy. */
+static const char *rebase(const char *p, const char *head, size_t head_len, const char *copy)
+{
+	return p && p >= head && p < head + head_len ? copy + (p - head) : p;
+}
+
+int ymk__request_compact(struct ymk_request *r, const char *head, size_t head_len)
+{
+	if (r->compact || !r->block)
+		return 0;
+	const struct ymk__http_request *h = r->http;
+	size_t hsize = offsetof(struct ymk__http_request, headers) + h->n_headers * sizeof h->headers[0];
+	size_t path_len = strlen(r->path), query_len = r->query ? strlen(r->query) : 0;
+	size_t size = ALIGN16(hsize) + head_len + path_len + 1 + (r->query ? query_len + 1 : 0);
+	char *block = ymk__malloc(size);
+	if (!block)
+		return YMK_ENOMEM;
+	/* The parsed head, only its used headers (headers[] is the struct's last member). */
+	struct ymk__http_request *nh = (struct ymk__http_request *)block;
+	memcpy(nh, h, hsize);
+	char *bytes = block + ALIGN16(hsize);
+	memcpy(bytes, head, head_len);
+	nh->method = rebase(h->method, head, head_len, bytes);
+	nh->target = rebase(h->target, head, head_len, bytes);
+	nh->host = rebase(h->host, head, head_len, bytes);
+	struct ymk__http_header *hd =
+		(struct ymk__http_header *)((char *)nh + offsetof(struct ymk__http_request, headers));
+	for (size_t i = 0; i < h->n_headers; i++) {
+		hd[i].name = rebase(hd[i].name, head, head_len, bytes);
+		hd[i].value = rebase(hd[i].value, head, head_len, bytes);
+	}
+	char *path = bytes + head_len;
+	memcpy(path, r->path, path_len + 1);
+	char *query = NULL;
+	if (r->query) {
+		query = path + path_len + 1;
+		memcpy(query, r->query, query_len + 1);
+	}
+	r->method = rebase(r->method, head, head_len, bytes);
+	r->target = rebase(r->target, head, head_len, bytes);
+	r->p.rel = path + (r->p.rel - r->path);
+	r->p.query = rebase(r->p.query, head, head_len, bytes);
+	r->path = path;
+	r->query = query;
+	r->fsname = NULL; /* no file is opened for a deferred request */
+	r->fsname_cap = 0;
+	r->http = nh;
+	r->resp.http = nh;
+	ymk__body_free(r->body_sink);
+	r->body_sink = NULL;
+	ymk__pool_put(&r->srv->pool_reqbuf, r->block);
+	r->block = NULL;
+	r->compact = block;
+	return 0;
+}
+
+void ymk__request_kick(struct ymk_request *r)
+{
+	if (r->kick)
+		r->kick(r);
+}
+
+void ymk__request_closed(struct ymk_request *r, enum ymk_close_reason reason)
+{
+	if (!r || r->closing)
+		return;
+	r->closing = 1;
+	if (r->on_close)
+		r->on_close(r,
+			    r->close_hint >= 0 && reason == YMK_CLOSE_DONE
+				    ? (enum ymk_close_reason)r->close_hint
+				    : reason,
+			    r->close_user);
+}
+
+int ymk__request_can_answer(const struct ymk_request *r)
+{
+	if (!r)
+		return YMK_EINVAL;
+	if (r->in_hook || r->probe || r->closing)
+		return YMK_ESTATE;
+	if (r->responded)
+		return YMK_ERESPONDED;
+	return 0;
 }
 
 int ymk__request_start(struct ymk_request *r, const struct sockaddr *peer, socklen_t peer_len)
@@ -97,7 +196,7 @@ int ymk__error_page(void *ctx, int status, char **page, size_t *len)
 	return ymk__fs_read_small(srv->error_fd, name, 65536, page, len);
 }
 
-static void with_extra(struct ymk_request *r)
+void ymk__request_with_extra(struct ymk_request *r)
 {
 	r->resp.extra = r->extra;
 	r->resp.extra_len = r->extra_len;
@@ -106,13 +205,13 @@ static void with_extra(struct ymk_request *r)
 void ymk__request_memory(struct ymk_request *r, int status, const char *content_type, const void *body,
 			 size_t len)
 {
-	with_extra(r);
+	ymk__request_with_extra(r);
 	ymk__resp_memory(&r->resp, status, content_type, body, len, NULL);
 }
 
 void ymk__request_created(struct ymk_request *r, int replaced)
 {
-	with_extra(r);
+	ymk__request_with_extra(r);
 	ymk__resp_created(&r->resp, r->path, replaced);
 }
 
@@ -149,7 +248,7 @@ void ymk__request_file(struct ymk_request *r, int fd, const struct stat *st, con
 		.mem = fentry ? ymk__fcache_data(fentry) : NULL,
 		.fentry = fentry,
 	};
-	with_extra(r);
+	ymk__request_with_extra(r);
 	ymk__resp_repr(&r->resp, &rp);
 }
 
@@ -185,6 +284,11 @@ const char *ymk_request_header(const ymk_request *req, const char *name)
 	return h->value_len ? h->value : "";
 }
 
+ymk_server *ymk_request_server(const ymk_request *req)
+{
+	return req ? req->srv : NULL;
+}
+
 int ymk_request_version(const ymk_request *req)
 {
 	return req ? req->http->version_minor : YMK_EINVAL;
@@ -197,6 +301,11 @@ const struct sockaddr *ymk_request_peer(const ymk_request *req, socklen_t *len)
 	if (len)
 		*len = req->peer_len;
 	return req->peer;
+}
+
+ymk_conn *ymk_request_conn(const ymk_request *req)
+{
+	return req ? req->conn : NULL;
 }
 
 static int is_tchar(unsigned char ch)
@@ -288,9 +397,12 @@ int ymk_respond_buffer(ymk_request *req, int status, const char *content_type, c
 	const char *type = content_type ? content_type : "application/octet-stream";
 	if (req->in_hook)
 		return record_refusal(req, status, type, body, len);
+	if (req->closing)
+		return YMK_ESTATE;
 	req->responded = 1;
-	with_extra(req);
+	ymk__request_with_extra(req);
 	ymk__resp_memory(&req->resp, status, type, body ? body : "", len, NULL);
+	ymk__request_kick(req);
 	return req->resp.out->oom ? YMK_ENOMEM : 0;
 }
 
@@ -306,7 +418,7 @@ int ymk_respond_fd(ymk_request *req, int fd, const char *content_type)
 			close(fd);
 		return YMK_ERESPONDED;
 	}
-	if (req->in_hook) { /* a refusal's body comes from a buffer */
+	if (req->in_hook || req->closing) { /* a refusal's body comes from a buffer */
 		if (fd >= 0)
 			close(fd);
 		return YMK_EINVAL;
@@ -330,6 +442,7 @@ int ymk_respond_fd(ymk_request *req, int fd, const char *content_type)
 	req->responded = 1;
 	ymk__request_file(req, fd, &st, content_type ? content_type : ymk__content_type(req->srv, req->path),
 			  NULL, 0, NULL);
+	ymk__request_kick(req);
 	return req->resp.out->oom ? YMK_ENOMEM : 0;
 }
 

@@ -1,8 +1,13 @@
 /* request.h: the request object. It owns everything a request needs beyond the bytes of its head
  * (which the connection's input buffer keeps until the answer is done): the parsed head, the
  * decoded path and query, a scratch name for the file system, the answer's context, and its body
- * sink, so a request can outlive the callback that received it. Request objects come from a pool
- * of the server: no allocation per request in the steady state. */
+ * sink, so a request can outlive the callback that received it. Request objects and their
+ * buffers come from two pools of the server: no allocation per request in the steady state.
+ *
+ * A deferred request (one that waits for the embedder) is compacted: its head bytes, the parsed
+ * head's used headers, the path and the query are copied into one right-sized block, and the
+ * buffers (about 20 KiB with the default limits) and the connection's input buffer go back to
+ * their pools. The small object the embedder holds stays where it is. */
 #ifndef YMK_REQUEST_H
 #define YMK_REQUEST_H
 
@@ -20,6 +25,7 @@
 struct ymk_request {
 	ymk_server *srv;
 	const struct ymk__transport *transport; /* the connection's, for the TLS accessors */
+	struct ymk_conn *conn; /* the connection's object (session.h); set by the connection */
 	const struct sockaddr *peer;
 	socklen_t peer_len;
 	struct ymk__http_request *http; /* the parsed head, in this object's block */
@@ -33,7 +39,10 @@ struct ymk_request {
 	size_t fsname_cap;
 	struct ymk__resp resp; /* how the answer is built, and into which output object */
 	int responded;
-	int probe; /* a policy call made to build an Allow header */
+	/* The pooled buffers (http, path, query, fsname, the body sink), or NULL once compacted. */
+	char *block;
+	char *compact; /* the compacted head, path and query (ymk__request_compact), or NULL */
+	int probe;     /* a policy call made to build an Allow header */
 	uint64_t body_limit;
 	unsigned file_mode;
 	const void *body; /* the body read for a handler's second call */
@@ -48,16 +57,62 @@ struct ymk_request {
 	int in_hook;
 	int refusal_status; /* 0: none recorded */
 	char *refusal;
-	size_t refusal_len;         /* bytes of the body after the type's NUL */
-	struct ymk__body body_sink; /* a body to read before the answer, or none */
+	size_t refusal_len;          /* bytes of the body after the type's NUL */
+	struct ymk__body *body_sink; /* a body to read before the answer, or none (in block; NULL once
+				      * compacted, when no body can be read any more) */
+
+	/* Answers that take time (stream.c): the connection installs kick, which tells it that the
+	 * request can make progress (an answer, stream data, a resumed body), and owner. */
+	void (*kick)(struct ymk_request *r);
+	void *owner;
+	unsigned deferred : 1;      /* kept after its callback returned (ymk_request_defer) */
+	unsigned closing : 1;       /* its close callback runs: no more calls on it */
+	unsigned body_partial : 1;  /* inside a body callback before the body is complete */
+	unsigned want_writable : 1; /* a write was refused: call on_writable once it has room */
+	unsigned stream : 1;        /* an answer by ymk_stream_open()/ymk_sse_open() is open */
+	unsigned stream_ended : 1;  /* ymk_stream_end() was called */
+	unsigned sse : 1;           /* the stream is Server-Sent Events */
+	unsigned body_paused : 1;   /* a body callback returned YMK_PAUSE */
+	unsigned idle_ms;           /* idle limit while waiting for the embedder; 0: none */
+	unsigned sse_keepalive_ms;  /* 0: no keep-alive comments */
+	int close_hint;             /* the reason for the close callback when the library ended the
+				    * answer itself (a 503 past the idle limit...); -1: none */
+	ymk_request_close_fn *on_close;
+	void *close_user;
+	ymk_writable_fn *on_writable;
+	void *writable_user;
+	ymk_body_fn *body_fn;
+	void *body_user;
 };
 
-/* The size of one request object with its buffers for the server's limits (the pool's size). */
+/* The size of a request's buffers for the server's limits (pool_reqbuf's size; pool_req holds
+ * struct ymk_request). */
 size_t ymk__request_size(const struct ymk__settings *s);
 
-/* Takes a request object from the server's pool (or allocates one); NULL when out of memory.
- * Its http member is ready for the parser; the rest is set by ymk__request_start(). */
+/* Takes a request object and its buffers from the server's pools (or allocates them); NULL when
+ * out of memory. Its http member is ready for the parser; the rest is set by
+ * ymk__request_start(). */
 struct ymk_request *ymk__request_get(ymk_server *srv);
+
+/* Copies what a deferred request still needs (the head bytes head[0..head_len) that http points
+ * into, the used headers, the path and the query) into one right-sized block and gives the
+ * pooled buffers back; afterwards nothing of the request points into head. The body sink must be
+ * empty. 0, or YMK_ENOMEM (the request is unchanged and keeps working). */
+int ymk__request_compact(struct ymk_request *r, const char *head, size_t head_len);
+
+/* Tells the connection that the request can make progress (after an answer or stream data was
+ * given from outside the connection's own step). */
+void ymk__request_kick(struct ymk_request *r);
+
+/* The request is over: its close callback (if any) runs with the reason, once. */
+void ymk__request_closed(struct ymk_request *r, enum ymk_close_reason reason);
+
+/* The checks every answer makes: 0, or the code to return (YMK_EINVAL, YMK_ESTATE in a hook or a
+ * closing request, YMK_ERESPONDED). */
+int ymk__request_can_answer(const struct ymk_request *r);
+
+/* Puts the handler's added headers on the answer context (before an answer is built). */
+void ymk__request_with_extra(struct ymk_request *r);
 
 /* Sets up a parsed request: decodes and checks the target's path into the request's buffers and
  * prepares the answer's context (resp must already name the output object and say is_head,

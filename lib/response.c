@@ -367,6 +367,9 @@ static void request_preconditions(const struct ymk__http_request *http, struct y
 	}
 }
 
+static void body_from_source(struct ymk__resp *r, const struct ymk__range *parts, size_t n,
+			     const char *boundary, const char *type, uint64_t size, uint64_t len);
+
 void ymk__resp_repr(struct ymk__resp *r, const struct ymk__repr *rp)
 {
 	struct ymk__out *o = r->out;
@@ -438,6 +441,15 @@ void ymk__resp_repr(struct ymk__resp *r, const struct ymk__repr *rp)
 	put(r, r->extra, r->extra_len);
 	head_end(r, 1, len);
 
+	body_from_source(r, parts, n, boundary, rp->type, rp->size, len);
+}
+
+/* After the head: the body is the source's bytes (the range of one part, or segments for a
+ * multipart answer), or nothing (HEAD, an empty body), which lets go of the source at once. */
+static void body_from_source(struct ymk__resp *r, const struct ymk__range *parts, size_t n,
+			     const char *boundary, const char *type, uint64_t size, uint64_t len)
+{
+	struct ymk__out *o = r->out;
 	if (r->is_head || len == 0) {
 		ymk__out_drop_body(o); /* no body: the source goes now, the head stays */
 		finish(r);
@@ -464,7 +476,7 @@ void ymk__resp_repr(struct ymk__resp *r, const struct ymk__repr *rp)
 	for (size_t i = 0; i < n; i++) {
 		size_t at = o->len;
 		uint64_t plen = parts[i].last - parts[i].first + 1;
-		put_part_head(r, boundary, rp->type, parts[i].first, plen, rp->size);
+		put_part_head(r, boundary, type, parts[i].first, plen, size);
 		segs[k++] = (struct ymk__seg){.off = at, .len = o->len - at};
 		segs[k++] = (struct ymk__seg){.off = parts[i].first, .len = plen, .from_source = 1};
 	}
@@ -548,4 +560,71 @@ void ymk__resp_created(struct ymk__resp *r, const char *path, int replaced)
 	}
 	ymk__resp_memory(r, 201, NULL, "", 0, loc);
 	ymk__free(loc);
+}
+
+void ymk__resp_taken(struct ymk__resp *r, int status, const char *content_type, const void *body, size_t size,
+		     ymk_free_fn *free_fn, void *user)
+{
+	struct ymk__range parts[YMK__RANGE_MAX_PARTS];
+	size_t n = 0;
+	const char *type = content_type ? content_type : "application/octet-stream";
+	/* The memory is the answer's source from here on, so that every way out gives it back. */
+	ymk__out_reset(r->out);
+	ymk__out_body_taken(r->out, body, size, free_fn, user);
+	if (status == 204 || status == 304) {
+		ymk__out_drop_body(r->out);
+		ymk__resp_memory(r, status, NULL, NULL, 0, NULL);
+		return;
+	}
+	if (status == 200) {
+		status = apply_range(r, size, NULL, parts, &n);
+		if (status == 416) {
+			respond_416(r, size);
+			return;
+		}
+	}
+	char boundary[24] = "";
+	uint64_t len = size;
+	if (n == 1) {
+		len = parts[0].last - parts[0].first + 1;
+	} else if (n > 1) {
+		make_boundary(r->nonce, boundary);
+		len = multipart_length(boundary, type, parts, n, size);
+	}
+	head_begin(r, status);
+	put_type(r, type, n, boundary);
+	if (status == 200 || status == 206)
+		PUT_LIT(r, "Accept-Ranges: bytes\r\n");
+	if (n == 1)
+		put_content_range(r, parts[0].first, len, size);
+	put(r, r->extra, r->extra_len);
+	head_end(r, 1, len);
+	body_from_source(r, parts, n, boundary, type, size, len);
+}
+
+int ymk__resp_stream_head(struct ymk__resp *r, int status, const char *content_type, int64_t length,
+			  const char *more)
+{
+	int chunked = 0;
+	ymk__out_reset(r->out);
+	if (length < 0) {
+		if (r->http && r->http->version_minor >= 1)
+			chunked = 1;
+		else
+			r->keep_alive = 0; /* HTTP/1.0: the close ends the body */
+	}
+	head_begin(r, status);
+	PUT_LIT(r, "Content-Type: ");
+	puts_(r, content_type ? content_type : "application/octet-stream");
+	PUT_LIT(r, "\r\n");
+	if (more)
+		puts_(r, more);
+	put(r, r->extra, r->extra_len);
+	if (chunked)
+		PUT_LIT(r, "Transfer-Encoding: chunked\r\n");
+	head_end(r, length >= 0, length >= 0 ? (uint64_t)length : 0);
+	if (length > 0 && !r->is_head)
+		r->out->body_len = (uint64_t)length;
+	finish(r);
+	return chunked;
 }

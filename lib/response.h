@@ -81,6 +81,19 @@ size_t ymk__etag(const struct stat *st, char *out);
 void ymk__resp_memory(struct ymk__resp *r, int status, const char *content_type, const void *body, size_t len,
 		      const char *location);
 
+/* As ymk__resp_memory() (without a Location), but the body is sent from the caller's memory, which
+ * becomes the answer's source: free_fn(user) gives it back when the answer ends (at once for
+ * HEAD, 204, 304 and 416). */
+void ymk__resp_taken(struct ymk__resp *r, int status, const char *content_type, const void *body, size_t len,
+		     ymk_free_fn *free_fn, void *user);
+
+/* The head of an answer whose body comes over time (a producer, a stream): Content-Type (NULL:
+ * application/octet-stream), then the lines in more (may be NULL) and the handler's, then the
+ * framing: Content-Length when length >= 0, else chunked to HTTP/1.1 and close-delimited to
+ * HTTP/1.0 (Connection: close). Returns 1 when the body must be chunked. No body source is set. */
+int ymk__resp_stream_head(struct ymk__resp *r, int status, const char *content_type, int64_t length,
+			  const char *more);
+
 /* "201 Created" with a Location for the (decoded) path, or "204 No Content" when replaced. */
 void ymk__resp_created(struct ymk__resp *r, const char *path, int replaced);
 

@@ -49,6 +49,7 @@ int ymk_server_new(ymk_server **out, ymk_config *cfg)
 	ymk_server *srv = ymk__calloc(1, sizeof *srv);
 	if (!srv)
 		return YMK_ENOMEM;
+	ymk__sched_init(&srv->sched);
 	srv->s = cfg->s;
 	srv->s.root = NULL;
 	srv->s.error_pages = NULL;
@@ -111,11 +112,13 @@ int ymk_server_new(ymk_server **out, ymk_config *cfg)
 	/* The pools' slot arrays now, so that giving a buffer back never allocates. */
 	srv->pool_in = (struct ymk__pool){.cap = 64, .size = srv->s.max_header_bytes + 4096};
 	srv->pool_out = (struct ymk__pool){.cap = 64, .size = YMK__OUT_STD};
-	srv->pool_req = (struct ymk__pool){.cap = 64, .size = ymk__request_size(&srv->s)};
+	srv->pool_req = (struct ymk__pool){.cap = 64, .size = sizeof(struct ymk_request)};
+	srv->pool_reqbuf = (struct ymk__pool){.cap = 64, .size = ymk__request_size(&srv->s)};
 	err = YMK_ENOMEM;
 	if (!(srv->pool_in.v = ymk__calloc(64, sizeof(void *))) ||
 	    !(srv->pool_out.v = ymk__calloc(64, sizeof(void *))) ||
-	    !(srv->pool_req.v = ymk__calloc(64, sizeof(void *))))
+	    !(srv->pool_req.v = ymk__calloc(64, sizeof(void *))) ||
+	    !(srv->pool_reqbuf.v = ymk__calloc(64, sizeof(void *))))
 		goto fail;
 	*out = srv;
 	return 0;
@@ -158,6 +161,13 @@ int ymk_server_fd(const ymk_server *srv)
 	return srv ? ymk__loop_fd(srv) : YMK_EINVAL;
 }
 
+int ymk_server_pollfds(const ymk_server *srv, struct pollfd *fds, size_t cap)
+{
+	if (!srv || (!fds && cap))
+		return YMK_EINVAL;
+	return ymk__loop_pollfds(srv, fds, cap);
+}
+
 int ymk_server_timeout(const ymk_server *srv)
 {
 	return srv ? ymk__loop_timeout(srv) : YMK_EINVAL;
@@ -188,11 +198,13 @@ void ymk_server_free(ymk_server *srv)
 	if (!srv)
 		return;
 	ymk__loop_free(srv);
-	ymk__tls_free(srv->tls); /* after the connections, which hold its contexts */
+	ymk__tls_free(srv->tls);      /* after the connections, which hold its contexts */
+	ymk__sched_free(&srv->sched); /* after the loop: closing requests may still set timers */
 	ymk__fcache_free(srv);
 	ymk__pool_free(&srv->pool_in);
 	ymk__pool_free(&srv->pool_out);
 	ymk__pool_free(&srv->pool_req);
+	ymk__pool_free(&srv->pool_reqbuf);
 	if (srv->listen_fd >= 0) {
 		close(srv->listen_fd);
 		/* The socket file this server created goes with it. */

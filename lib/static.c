@@ -363,7 +363,7 @@ static void serve_put(struct ymk_request *r)
 	}
 	/* base points into the request's scratch name, which nothing else uses until the answer. */
 	status = ymk__body_to_file(r, r->body_limit, dirfd, &tmp, finish_upload);
-	r->body_sink.base = base;
+	r->body_sink->base = base;
 	if (status)
 		ymk__request_error(r, status, 1, NULL);
 }
@@ -371,7 +371,7 @@ static void serve_put(struct ymk_request *r)
 /* The upload's body is complete: verdict, then put in place, then 201/204. */
 static void finish_upload(struct ymk_request *r)
 {
-	struct ymk__body *b = &r->body_sink;
+	struct ymk__body *b = r->body_sink;
 	ymk_server *srv = r->srv;
 	int status = 0;
 	int err = ymk__fs_tmp_sync(&b->tmp);

@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "os.h"
+#include "schedule.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +47,7 @@ static void worker_main(ymk_server *srv)
 	if (ymk__os_pipe(srv->wake_fd) < 0)
 		_exit(1);
 	srv->stop_requested = 0;
+	ymk__sched_free(&srv->sched); /* timers and posts stay with the process that made them */
 	if (srv->s.listen_fd < 0 && srv->s.listen_addr.ss_family != AF_UNIX) {
 		int fd = ymk__listen_open(srv, 1);
 		if (fd < 0) {

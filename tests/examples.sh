@@ -202,6 +202,13 @@ for prog in glib-loop uv-loop; do
 		exec 4<&-
 		grep -q '^adapter' "$tmp/lidle" || fail "$prog: answer before the idle close"
 		ok
+		# A deferred request answered by the program's own timer between the server's steps: the
+		# answer wakes the server's fd, so it leaves at once (no wait for an old timeout).
+		t0=$(date +%s%N)
+		[ "$(curl -s --max-time 5 "$url/later")" = later ] || fail "$prog: GET /later"
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		[ "$ms" -ge 190 ] && [ "$ms" -lt 3000 ] || fail "$prog: GET /later took $ms ms (want 200 and a little)"
+		ok
 		# The program's own one-second timer shares the loop: it reports the count.
 		for _ in $(seq 100); do grep -q '^hits [6-9]' "$out" && break; sleep 0.05; done
 		grep -q '^hits [6-9]' "$out" || fail "$prog: own timer: $(cat "$out")"
@@ -388,6 +395,13 @@ for field in '"version":"1.0.0"' '"uptime_s":[0-9]' '"requests":[0-9]' '"hostnam
 	'"firmware":{"present":false,"size":0}'; do
 	grep -q "$field" "$tmp/fw-status" || fail "firmware-ui: status lacks $field: $(cat "$tmp/fw-status")"
 done
+ok
+# The live status: Server-Sent Events, one at once and one a second (curl ends the stream).
+curl -sN --max-time 2.5 -D "$h" -o "$tmp/fw-events" "$url/api/events"
+header Content-Type | grep -qx 'text/event-stream; charset=utf-8' || fail "firmware-ui: events type"
+[ "$(grep -c '^event: status$' "$tmp/fw-events")" -ge 2 ] &&
+	grep -q '^data: {"version":"1.0.0","uptime_s":[0-9]' "$tmp/fw-events" ||
+	fail "firmware-ui: events: $(cat "$tmp/fw-events")"
 ok
 curl -s -D "$h" -o /dev/null -d 'name=Lab+device%21&ntp=time.example.org&led=on' "$url/api/settings"
 head -1 "$h" | grep -q ' 303 ' || fail "firmware-ui: settings post: $(head -1 "$h")"

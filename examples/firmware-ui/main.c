@@ -5,7 +5,9 @@
  * template: the handler answers "/" by filling the bundled index.html with the current settings
  * and image state, HTML-escaped, so it works without JavaScript (with an ETag of its own, so a
  * reload is a 304 while nothing changed). A handler answers the JSON API: GET /api/status,
- * GET /api/settings and POST /api/settings (a form, read with YMK_READ_BODY). The one file on
+ * GET /api/settings and POST /api/settings (a form, read with YMK_READ_BODY). GET /api/events is
+ * the live status as Server-Sent Events: a "status" event (the JSON of /api/status) at once and
+ * then every second, pushed to every open stream by one server timer, with no thread. The one file on
  * disk is the firmware image: PUT /firmware.bin stores it in the --data directory through the
  * library's atomic upload, limited by the path policy (that path only, at most 8 MiB) and checked
  * by the upload verdict (magic "YMKFW01\n" at the start, a little-endian CRC-32 of everything
@@ -135,20 +137,81 @@ static void host_name(char *out, size_t cap)
 
 /* ---- the API ------------------------------------------------------------------------------ */
 
-static int api_status(ymk_request *req)
+/* The status as JSON, without a line break (an SSE event carries it as one data line). */
+static void status_json(struct out *o)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	char host[256] = "";
 	host_name(host, sizeof host);
 	long long size = firmware_size();
-	struct out o = {.n = 0};
-	out_add(&o, "{\"version\":\"" VERSION "\",\"uptime_s\":%lld,\"requests\":%llu,\"hostname\":",
+	out_add(o, "{\"version\":\"" VERSION "\",\"uptime_s\":%lld,\"requests\":%llu,\"hostname\":",
 		(long long)(now.tv_sec - started.tv_sec), requests);
-	out_str(&o, host);
-	out_add(&o, ",\"firmware\":{\"present\":%s,\"size\":%lld}}\n", size >= 0 ? "true" : "false",
+	out_str(o, host);
+	out_add(o, ",\"firmware\":{\"present\":%s,\"size\":%lld}}", size >= 0 ? "true" : "false",
 		size >= 0 ? size : 0LL);
+}
+
+static int api_status(ymk_request *req)
+{
+	struct out o = {.n = 0};
+	status_json(&o);
+	out_add(&o, "\n");
 	return send_json(req, 200, &o);
+}
+
+/* ---- the live status: Server-Sent Events ---------------------------------------------------- */
+
+#define STATUS_STREAMS 16
+#define STATUS_PERIOD_MS 1000
+
+static ymk_request *status_streams[STATUS_STREAMS]; /* open /api/events streams */
+static int status_ticking;                          /* the timer is set */
+
+/* The library says when a stream is over (the page closed, a reload): its slot is free again. */
+static void status_stream_closed(ymk_request *req, enum ymk_close_reason reason, void *user)
+{
+	(void)req, (void)reason;
+	*(ymk_request **)user = NULL;
+}
+
+static void status_tick(ymk_server *srv, void *user)
+{
+	(void)user;
+	struct out o = {.n = 0};
+	status_json(&o);
+	int open = 0;
+	for (size_t i = 0; i < STATUS_STREAMS; i++) {
+		if (!status_streams[i])
+			continue;
+		open++;
+		/* A client that reads too slowly misses this event (YMK_EAGAIN) and gets the next. */
+		(void)ymk_sse_send(status_streams[i], "status", NULL, o.d);
+	}
+	status_ticking = open && ymk_server_timer(srv, STATUS_PERIOD_MS, status_tick, NULL, NULL) == 0;
+}
+
+static int api_events(ymk_request *req)
+{
+	ymk_request **slot = NULL;
+	for (size_t i = 0; i < STATUS_STREAMS && !slot; i++)
+		if (!status_streams[i])
+			slot = &status_streams[i];
+	if (!slot) {
+		ymk_response_header(req, "Retry-After", "5");
+		return json_error(req, 503, "too many status streams");
+	}
+	if (ymk_sse_open(req) < 0)
+		return 500;
+	*slot = req;
+	ymk_request_on_close(req, status_stream_closed, slot);
+	struct out o = {.n = 0};
+	status_json(&o);
+	(void)ymk_sse_send(req, "status", NULL, o.d); /* the page shows it at once */
+	if (!status_ticking)
+		status_ticking = ymk_server_timer(ymk_request_server(req), STATUS_PERIOD_MS, status_tick,
+						  NULL, NULL) == 0;
+	return 0;
 }
 
 static int reply_settings(ymk_request *req)
@@ -458,6 +521,8 @@ static int handler(ymk_request *req, void *user)
 	int is_read = !strcmp(m, "GET") || !strcmp(m, "HEAD");
 	if (!strcmp(path, "/api/status"))
 		return is_read ? api_status(req) : method_not_allowed(req, "GET, HEAD");
+	if (!strcmp(path, "/api/events"))
+		return is_read ? api_events(req) : method_not_allowed(req, "GET, HEAD");
 	if (!strcmp(path, "/api/settings")) {
 		if (is_read)
 			return reply_settings(req);

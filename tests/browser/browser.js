@@ -4,8 +4,9 @@
 //   examples/www served by ymawky-serve: the page loads with no console error, and a reload
 //     revalidates it with 304 (read in the server's access log);
 //   examples/firmware-ui: the page loads with no console error and shows the settings also with
-//     JavaScript off; a reload is a 304; the settings form saves (and a reload shows the saved
-//     values); a firmware image uploaded through the page is installed, with progress shown; a bad
+//     JavaScript off; its status panel is live over Server-Sent Events (an EventSource receives
+//     three "status" events, the panel's uptime moves, the page does not poll /api/status); a
+//     reload is a 304; the settings form saves (and a reload shows the saved values); a firmware image uploaded through the page is installed, with progress shown; a bad
 //     image is refused with the device's reason in the page;
 //   a <video> seeks in a clip made with ffmpeg now, served by ymawky-serve from a temporary root:
 //     206 answers to Range requests are served and currentTime moves.
@@ -113,8 +114,9 @@ function watch(page) {
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('requestfailed', (r) => {
     const why = (r.failure() || {}).errorText;
-    // A media element cancels the rest of a Range answer when it seeks elsewhere: not a problem.
-    if (r.resourceType() === 'media' && why === 'net::ERR_ABORTED') return;
+    // A media element cancels the rest of a Range answer when it seeks elsewhere, and a page that
+    // reloads or closes ends its event stream: not problems.
+    if ((r.resourceType() === 'media' || r.resourceType() === 'eventsource') && why === 'net::ERR_ABORTED') return;
     problems.push('failed: ' + r.url() + ' ' + why);
   });
   page.on('response', (r) => { if (r.status() >= 400) problems.push(r.status() + ' for ' + r.url()); });
@@ -188,10 +190,34 @@ async function checkFirmware(context, browser) {
     null, { timeout: WAIT_MS }).then(() => true, () => false);
   check(live, 'firmware-ui: the status panel is filled in by the script');
   check(await page.locator('#fw-download a').count() === 0, 'firmware-ui: no download link before an image');
-  await page.waitForLoadState('networkidle', { timeout: WAIT_MS }).catch(() => {});
+  // The live status: the page's own EventSource moves the uptime (an event per second), and a
+  // second EventSource in the page receives three "status" events. (The open stream keeps the
+  // network busy, so "networkidle" would never come: the favicon is waited for instead.)
+  const up0 = await page.locator('#st-uptime').textContent();
+  const moved = await page.waitForFunction((u) => document.getElementById('st-uptime').textContent !== u,
+    up0, { timeout: WAIT_MS }).then(() => true, () => false);
+  check(moved, 'firmware-ui: the status panel updates itself (uptime moved from ' + up0 + ')');
+  const events = await page.evaluate((ms) => new Promise((resolve) => {
+    const es = new EventSource('/api/events');
+    const got = [];
+    const done = () => { es.close(); resolve(got); };
+    es.addEventListener('status', (e) => {
+      try { got.push(JSON.parse(e.data)); } catch (err) { got.push({ bad: e.data }); }
+      if (got.length === 3) done();
+    });
+    setTimeout(done, ms);
+  }), WAIT_MS);
+  check(events.length === 3 && events.every((e) => e.version && typeof e.uptime_s === 'number'),
+    'firmware-ui: an EventSource received three status events', JSON.stringify(events));
+  check(events.length === 3 && events[2].uptime_s > events[0].uptime_s,
+    'firmware-ui: the events carry the live uptime', JSON.stringify(events.map((e) => e.uptime_s)));
+  await waitFor(() => statuses.some(([, p]) => p === '/favicon.svg'));
   check(problems.length === 0, 'firmware-ui: no console error, failed request or 4xx/5xx', problems.join('; '));
   check(statuses.some(([s, p]) => s === 200 && p === '/favicon.svg'), 'firmware-ui: the favicon was loaded',
     JSON.stringify(statuses));
+  check(statuses.some(([s, p]) => s === 200 && p === '/api/events') &&
+    !statuses.some(([, p]) => p === '/api/status'),
+  'firmware-ui: the status comes over /api/events, not by polling /api/status', JSON.stringify(statuses));
   await shot(page, 'firmware-ui');
 
   // A reload revalidates the page: the browser's network events show the device's 304 (the page
@@ -202,7 +228,9 @@ async function checkFirmware(context, browser) {
   cdp.on('Network.requestWillBeSent', (e) => paths.set(e.requestId, new URL(e.request.url).pathname));
   cdp.on('Network.responseReceivedExtraInfo', (e) => wire.push([e.statusCode, e.requestId]));
   await cdp.send('Network.enable');
-  await page.reload({ waitUntil: 'load' });
+  // networkidle, not load: the script's own GET /api/settings fills the form after the load, and
+  // would overwrite what the test types next if it answered late (a slow, sanitized server).
+  await page.reload({ waitUntil: 'networkidle' });
   const seen = () => wire.map(([st, id]) => st + ' ' + paths.get(id));
   const revalidated = await waitFor(() => seen().includes('304 /'));
   check(revalidated, 'firmware-ui: the reload revalidated / with 304 (network events)', seen().join(', '));
@@ -323,13 +351,14 @@ async function checkVideo(context) {
       { timeout: WAIT_MS }).then(() => true, () => false);
     check(ready, 'video: the frame at ' + target + ' s is there (readyState >= 2)');
     if (target === 15) {
-      // Nothing past the first megabytes was read yet (preload="metadata"): the seek needs a
-      // Range starting where 15 s of a constant-rate clip lie, near 3/4 of it (the keyframe at
-      // or before it), not at 0 and not at the index at the end.
-      const lo = size * (target - 2) / duration, hi = size * (target + 0.5) / duration;
+      // The seek needs a Range starting in the clip's part from 13 s on (a constant-rate clip:
+      // about 2/3 of it), not at 0 and not at the index at the end. Where exactly depends on how
+      // far the browser's read-ahead got before the seek: when it already holds the bytes at
+      // 15 s, its next request starts past them (seen: bytes=10485760- under the sanitizers).
+      const lo = size * (target - 2) / duration, hi = size - 65536;
       const starts = ranges.slice(before).map((r) => Number((/^bytes=(\d+)-/.exec(r) || [])[1]));
       check(starts.some((n) => n >= lo && n <= hi), 'video: the seek to 15 s was served through a Range request' +
-        ' starting at its part of the clip', ranges.slice(before).join(', '));
+        ' starting in the clip from 13 s on', ranges.slice(before).join(', '));
     }
   }
   await shot(page, 'video');

@@ -76,7 +76,8 @@ static int wait_fd(tc_conn *c, short events, long long deadline)
 			char b;
 			size_t got;
 			ERR_clear_error();
-			if (SSL_peek_ex(c->tls, &b, 1, &got) || SSL_get_error(c->tls, 0) != SSL_ERROR_WANT_READ) {
+			if (SSL_peek_ex(c->tls, &b, 1, &got) ||
+			    SSL_get_error(c->tls, 0) != SSL_ERROR_WANT_READ) {
 				ERR_clear_error();
 				return 1;
 			}
@@ -128,8 +129,8 @@ const char *tc_show(const char *data, size_t len)
 	return out;
 }
 
-static int connect_any(tc_conn *c, const char *host, int port, int timeout_ms, int tls, const char *sni,
-		       const char *alpn);
+static int connect_any(tc_conn *c, const char *src, const char *host, int port, int timeout_ms, int tls,
+		       const char *sni, const char *alpn);
 
 #if TC_TLS
 bool tc_tls_enabled(void)
@@ -222,13 +223,18 @@ static int tls_handshake(tc_conn *c, const char *host, const char *sni, const ch
 
 int tc_connect(tc_conn *c, const char *host, int port, int timeout_ms)
 {
+	return tc_connect_from(c, NULL, host, port, timeout_ms);
+}
+
+int tc_connect_from(tc_conn *c, const char *src, const char *host, int port, int timeout_ms)
+{
 	const char *sni = getenv("YMK_TEST_TLS_SNI");
-	return connect_any(c, host, port, timeout_ms, tc_tls_enabled(), sni ? sni : "localhost", NULL);
+	return connect_any(c, src, host, port, timeout_ms, tc_tls_enabled(), sni ? sni : "localhost", NULL);
 }
 
 int tc_connect_tls(tc_conn *c, const char *host, int port, const char *sni, const char *alpn, int timeout_ms)
 {
-	return connect_any(c, host, port, timeout_ms, 1, sni, alpn);
+	return connect_any(c, NULL, host, port, timeout_ms, 1, sni, alpn);
 }
 
 const char *tc_tls_version(const tc_conn *c)
@@ -265,7 +271,12 @@ int tc_connect_tls(tc_conn *c, const char *host, int port, const char *sni, cons
 
 int tc_connect(tc_conn *c, const char *host, int port, int timeout_ms)
 {
-	return connect_any(c, host, port, timeout_ms, 0, NULL, NULL);
+	return tc_connect_from(c, NULL, host, port, timeout_ms);
+}
+
+int tc_connect_from(tc_conn *c, const char *src, const char *host, int port, int timeout_ms)
+{
+	return connect_any(c, src, host, port, timeout_ms, 0, NULL, NULL);
 }
 
 const char *tc_tls_version(const tc_conn *c)
@@ -281,8 +292,8 @@ const char *tc_tls_peer_cn(const tc_conn *c, char *buf, size_t len)
 }
 #endif
 
-static int connect_any(tc_conn *c, const char *host, int port, int timeout_ms, int tls, const char *sni,
-		       const char *alpn)
+static int connect_any(tc_conn *c, const char *src, const char *host, int port, int timeout_ms, int tls,
+		       const char *sni, const char *alpn)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
@@ -314,6 +325,18 @@ static int connect_any(tc_conn *c, const char *host, int port, int timeout_ms, i
 	if (c->fd < 0) {
 		set_err(c, "socket: %s", strerror(errno));
 		return -1;
+	}
+	if (src) {
+		struct sockaddr_storage from;
+		memset(&from, 0, sizeof from);
+		from.ss_family = ss.ss_family;
+		int ok = ss.ss_family == AF_INET
+			       ? inet_pton(AF_INET, src, &((struct sockaddr_in *)&from)->sin_addr)
+			       : inet_pton(AF_INET6, src, &((struct sockaddr_in6 *)&from)->sin6_addr);
+		if (ok != 1 || bind(c->fd, (struct sockaddr *)&from, len) < 0) {
+			set_err(c, "bind to %s: %s", src, ok != 1 ? "bad address" : strerror(errno));
+			goto fail;
+		}
 	}
 	if (connect(c->fd, (struct sockaddr *)&ss, len) < 0) {
 		int soerr = 0;
@@ -499,6 +522,7 @@ static int fill(tc_conn *c, long long deadline)
 
 		if (n > 0) {
 			c->len += (size_t)n;
+			c->received += (size_t)n;
 			return FILL_DATA;
 		}
 		if (n == 0) {
@@ -657,8 +681,7 @@ int tc_read_response(tc_conn *c, tc_response *r, bool head_request, int timeout_
 	if (parse_head(c, r) < 0)
 		return -1;
 
-	if (head_request || (r->status >= 100 && r->status < 200) || r->status == 204 ||
-	    r->status == 304) {
+	if (head_request || (r->status >= 100 && r->status < 200) || r->status == 204 || r->status == 304) {
 		r->body = calloc(1, 1);
 		if (r->body == NULL) {
 			set_err(c, "out of memory");

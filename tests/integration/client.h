@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TC_MAX_HEAD (64u * 1024u)       /* longest response head accepted */
+#define TC_MAX_HEAD (64u * 1024u)        /* longest response head accepted */
 #define TC_MAX_BODY (8u * 1024u * 1024u) /* longest response body accepted */
 #define TC_MAX_HEADERS 64
 
@@ -20,9 +20,10 @@ typedef struct tc_conn {
 	char *buf;
 	size_t len;
 	size_t cap;
-	bool eof;      /* the peer closed its side (or reset the connection) */
-	bool reset;    /* the close was a reset (ECONNRESET) */
-	char err[256]; /* why the last failing call failed */
+	bool eof;        /* the peer closed its side (or reset the connection) */
+	bool reset;      /* the close was a reset (ECONNRESET) */
+	size_t received; /* bytes received in all */
+	char err[256];   /* why the last failing call failed */
 } tc_conn;
 
 typedef struct tc_field {
@@ -32,15 +33,15 @@ typedef struct tc_field {
 
 /* One parsed response. head and body are owned; free with tc_response_free(). */
 typedef struct tc_response {
-	int minor;          /* HTTP/1.minor of the status line */
+	int minor; /* HTTP/1.minor of the status line */
 	int status;
 	const char *reason; /* points into head */
 	size_t nheaders;
 	tc_field headers[TC_MAX_HEADERS];
-	char *head;         /* the head, split in place into NUL-terminated strings */
-	char *body;         /* body bytes, NUL-terminated for convenience (never NULL after success) */
+	char *head; /* the head, split in place into NUL-terminated strings */
+	char *body; /* body bytes, NUL-terminated for convenience (never NULL after success) */
 	size_t body_len;
-	bool until_eof;     /* the body had no length and ran until the connection closed */
+	bool until_eof; /* the body had no length and ran until the connection closed */
 } tc_response;
 
 /* TLS mode: when the environment names a CA file in YMK_TEST_TLS_CA, every connection is TLS
@@ -63,6 +64,9 @@ long long tc_now_ms(void);
 
 /* Connects to host ("127.0.0.1" or "::1") at port within timeout_ms. Returns 0, or -1 with c->err. */
 int tc_connect(tc_conn *c, const char *host, int port, int timeout_ms);
+
+/* The same from the local address src ("127.0.0.2"), or from any when src is NULL. */
+int tc_connect_from(tc_conn *c, const char *src, const char *host, int port, int timeout_ms);
 
 /* Closes the socket and frees the buffer. Safe to call twice. */
 void tc_close(tc_conn *c);

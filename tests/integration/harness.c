@@ -20,6 +20,9 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 
 const char HELLO[] = "hello, world\n";
 const char INDEX[] = "<!doctype html><title>root</title><p>root index</p>\n";
@@ -261,12 +264,13 @@ void start(const struct server_opts *o)
 	}
 	if (o->max_body)
 		ck_assert_int_eq(ymk_config_set_max_body(cfg, o->max_body), 0);
+	if (o->workers)
+		ck_assert_int_eq(ymk_config_set_workers(cfg, o->workers), 0);
 	if (o->body_grace_ms || o->body_min_rate) {
 		rc = ymk_config_set_body_deadline(
 			cfg, o->body_grace_ms ? o->body_grace_ms : YMK_DEFAULT_BODY_GRACE_MS,
 			o->body_min_rate ? o->body_min_rate : YMK_DEFAULT_BODY_MIN_RATE);
-		ck_assert_msg(rc == 0, "set_body_deadline: %s (%s)", ymk_strerror(rc),
-			      ymk_config_error(cfg));
+		ck_assert_msg(rc == 0, "set_body_deadline: %s (%s)", ymk_strerror(rc), ymk_config_error(cfg));
 	}
 	if (o->file_mode)
 		ck_assert_int_eq(ymk_config_set_file_mode(cfg, o->file_mode), 0);
@@ -289,7 +293,8 @@ void start(const struct server_opts *o)
 
 	/* TLS mode (client.h): the same suites over HTTPS, with the test PKI's certificate. */
 	if (getenv("YMK_TEST_TLS_CERT") && !o->no_env_cert) {
-		rc = ymk_config_add_tls_cert_file(cfg, getenv("YMK_TEST_TLS_CERT"), getenv("YMK_TEST_TLS_KEY"));
+		rc = ymk_config_add_tls_cert_file(cfg, getenv("YMK_TEST_TLS_CERT"),
+						  getenv("YMK_TEST_TLS_KEY"));
 		ck_assert_msg(rc == 0, "add_tls_cert_file: %s (%s)", ymk_strerror(rc), ymk_config_error(cfg));
 	}
 	if (o->configure)
@@ -328,6 +333,11 @@ void start(const struct server_opts *o)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		rc = ymk_server_run(srv);
 		ymk_server_free(srv);
+#ifdef __SANITIZE_ADDRESS__
+		/* _exit() skips LeakSanitizer's check at exit: what the server leaked fails the stop. */
+		if (__lsan_do_recoverable_leak_check())
+			_exit(4);
+#endif
 		/* A failed assertion ends the test process with _exit(), skipping its atexit
 		 * cleanup; the death signal stopped us, so the tree is ours to remove. */
 		if (getppid() != parent)
@@ -354,7 +364,7 @@ void stop(void)
 
 	ck_assert_msg(status != -1, "server did not exit within %d ms of SIGTERM", STOP_MS);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "server child: %s %d (exit 1: ymk_server_run failed)",
+		      "server child: %s %d (exit 1: ymk_server_run failed; 4: it leaked memory)",
 		      WIFEXITED(status) ? "exit status" : "killed by signal",
 		      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	remove_tree();
@@ -418,10 +428,10 @@ void expect_header(const tc_response *r, const char *name, const char *want, con
 {
 	const char *got = tc_header(r, name);
 
-	ck_assert_msg(got != NULL, "%s (status %d): header %s absent, expected \"%s\"", ctx, r->status,
-		      name, want);
-	ck_assert_msg(strcmp(got, want) == 0, "%s (status %d): header %s: expected \"%s\", got \"%s\"",
-		      ctx, r->status, name, want, got);
+	ck_assert_msg(got != NULL, "%s (status %d): header %s absent, expected \"%s\"", ctx, r->status, name,
+		      want);
+	ck_assert_msg(strcmp(got, want) == 0, "%s (status %d): header %s: expected \"%s\", got \"%s\"", ctx,
+		      r->status, name, want, got);
 }
 
 void expect_no_header(const tc_response *r, const char *name, const char *ctx)
@@ -534,7 +544,6 @@ void run_get_cases(const struct get_case *cases, size_t n)
 		tc_response_free(&r);
 	}
 }
-
 
 void text_add(struct text *t, const char *fmt, ...)
 {

@@ -24,6 +24,19 @@
 
 static char root[64];
 static ymk_server *srv;
+
+/* The last close report, and how many were made. */
+static ymk_conn_report last;
+static int reports;
+static void *last_state;
+
+static void on_close(ymk_conn *c, const ymk_conn_report *r, void *user)
+{
+	(void)user;
+	last = *r;
+	last_state = ymk_conn_state(c);
+	reports++;
+}
 static struct ymk__conn conn;
 static struct mem_tr m;
 static uint64_t clock_ms = 1000000;
@@ -55,7 +68,9 @@ static void setup(void)
 	ck_assert_int_eq(ymk_config_set_methods(cfg, YMK_METHODS_READ | YMK_METHOD_PUT), 0);
 	ck_assert_int_eq(ymk_config_set_header_timeout(cfg, 3000), 0);
 	ck_assert_int_eq(ymk_config_set_write_timeout(cfg, 2000), 0);
+	ck_assert_int_eq(ymk_config_set_close_hook(cfg, on_close, NULL), 0);
 	ck_assert_int_eq(ymk_server_new(&srv, cfg), 0);
+	reports = 0;
 	ymk_config_free(cfg);
 }
 
@@ -71,19 +86,29 @@ static void teardown(void)
 static void open_conn(const char *in, size_t len, size_t chunk)
 {
 	struct ymk__transport t;
-	struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(40000)};
+	struct sockaddr_storage peer = {0};
+	struct ymk_conn info;
 
+	((struct sockaddr_in *)&peer)->sin_family = AF_INET;
+	((struct sockaddr_in *)&peer)->sin_port = htons(40000);
 	mem_tr_init(&m, &t);
 	m.in = in;
 	m.in_len = len;
 	m.chunk = chunk;
-	ck_assert_int_eq(ymk__conn_init(&conn, srv, &t, (struct sockaddr *)&peer, sizeof peer, clock_ms), 0);
+	ymk__session_init(&info, srv, -1, &peer, sizeof(struct sockaddr_in), clock_ms);
+	info.decided = 1; /* as the door leaves it: a report is owed */
+	info.state = &m;
+	ck_assert_int_eq(ymk__conn_init(&conn, srv, &t, &info, clock_ms), 0);
 }
 
 static void close_conn(void)
 {
+	int before = reports;
 	ymk__conn_close(&conn);
 	ck_assert_int_eq(m.closed, 1);
+	ck_assert_int_eq(reports, before + 1); /* exactly one report, with the state attached */
+	ck_assert_ptr_eq(last_state, &m);
+	ck_assert_uint_eq(last.size, sizeof last);
 	mem_tr_free(&m);
 }
 
@@ -156,7 +181,13 @@ START_TEST(test_pipelined)
 	ck_assert_ptr_nonnull(strstr(d, "Connection: close\r\n"));
 	ck_assert_int_eq(count(o, HELLO), 2);
 	ck_assert_int_eq(m.shut, 1);
+	size_t out_len = m.out_len;
 	close_conn();
+	/* Four answers; every byte read and sent counted; the server closed after the last. */
+	ck_assert_int_eq(last.end, YMK_CONN_END_DONE);
+	ck_assert_uint_eq(last.requests, 4);
+	ck_assert_uint_eq(last.bytes_in, sizeof req - 1);
+	ck_assert_uint_eq(last.bytes_out, out_len);
 }
 END_TEST
 
@@ -206,8 +237,9 @@ END_TEST
 
 START_TEST(test_expect_continue)
 {
-	static const char req[] = "PUT /c.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"
-				  "data";
+	static const char req[] =
+		"PUT /c.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"
+		"data";
 	size_t head = sizeof req - 1 - 4;
 
 	open_conn(req, head, 0);
@@ -266,7 +298,78 @@ START_TEST(test_head_never_ends)
 	ck_assert_ptr_nonnull(strstr(out(), "HTTP/1.1 408 Request Timeout\r\n"));
 	ck_assert_ptr_nonnull(strstr(out(), "Connection: close\r\n"));
 	ck_assert_int_eq(m.shut, 1);
+	size_t out_len = m.out_len;
 	close_conn();
+	ck_assert_int_eq(last.end, YMK_CONN_END_TIMEOUT);
+	ck_assert_uint_eq(last.requests, 1);
+	ck_assert_uint_eq(last.bytes_in, sizeof req - 1);
+	ck_assert_uint_eq(last.bytes_out, out_len);
+}
+END_TEST
+
+START_TEST(test_close_reports)
+{
+	static const char req[] = "GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+
+	/* The client closes after one answer. */
+	open_conn(req, sizeof req - 1, 0);
+	ck_assert_int_eq(step(), YMK__WANT_READ);
+	m.in_eof = 1;
+	ck_assert_int_eq(step(), YMK__WANT_CLOSE);
+	size_t out_len = m.out_len;
+	close_conn();
+	ck_assert_int_eq(last.end, YMK_CONN_END_CLIENT);
+	ck_assert_uint_eq(last.requests, 1);
+	ck_assert_uint_eq(last.bytes_in, sizeof req - 1);
+	ck_assert_uint_eq(last.bytes_out, out_len);
+
+	/* Idle: a new connection that sends nothing, and one idle after an answer. */
+	open_conn(req, 0, 0);
+	ck_assert_int_eq(step(), YMK__WANT_READ);
+	clock_ms += YMK_DEFAULT_READ_TIMEOUT_MS;
+	ck_assert_int_eq(ymk__conn_expire(&conn, clock_ms), YMK__WANT_CLOSE);
+	close_conn();
+	ck_assert_int_eq(last.end, YMK_CONN_END_IDLE);
+	ck_assert_uint_eq(last.requests, 0);
+	ck_assert_uint_eq(last.bytes_out, 0);
+	open_conn(req, sizeof req - 1, 0);
+	ck_assert_int_eq(step(), YMK__WANT_READ);
+	clock_ms += YMK_DEFAULT_KEEPALIVE_TIMEOUT_MS;
+	ck_assert_int_eq(ymk__conn_expire(&conn, clock_ms), YMK__WANT_CLOSE);
+	close_conn();
+	ck_assert_int_eq(last.end, YMK_CONN_END_IDLE);
+	ck_assert_uint_eq(last.requests, 1);
+
+	/* A stalled write: the write timeout. */
+	static const char big[] = "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n";
+	open_conn(big, sizeof big - 1, 0);
+	m.window = 500;
+	ck_assert_int_eq(step(), YMK__WANT_WRITE);
+	clock_ms += 2000;
+	ck_assert_int_eq(ymk__conn_expire(&conn, clock_ms), YMK__WANT_CLOSE);
+	close_conn();
+	ck_assert_int_eq(last.end, YMK_CONN_END_TIMEOUT);
+	ck_assert_uint_eq(last.requests, 0); /* the answer never finished */
+	ck_assert_uint_eq(last.bytes_out, 500);
+
+	/* Out of memory for the request: the server gives up. */
+	open_conn(req, sizeof req - 1, 0);
+	while (srv->pool_req.n) /* emptied, so that the request object must be allocated */
+		ymk__free(srv->pool_req.v[--srv->pool_req.n]);
+	ymk__alloc_fail_after(0);
+	enum ymk__want w = step();
+	ymk__alloc_fail_after(-1);
+	ck_assert_int_eq(w, YMK__WANT_CLOSE);
+	close_conn();
+	ck_assert_int_eq(last.end, YMK_CONN_END_ERROR);
+	ck_assert_uint_eq(last.requests, 0);
+
+	/* A driver's own reason wins over the state's. */
+	open_conn(req, 0, 0);
+	ck_assert_int_eq(step(), YMK__WANT_READ);
+	ymk__conn_set_end(&conn, YMK_CONN_END_STOPPED);
+	close_conn();
+	ck_assert_int_eq(last.end, YMK_CONN_END_STOPPED);
 }
 END_TEST
 
@@ -303,6 +406,7 @@ static Suite *conn_suite(void)
 	tcase_add_test(tc, test_peer_stops_reading);
 	tcase_add_test(tc, test_head_never_ends);
 	tcase_add_test(tc, test_no_allocation_per_request);
+	tcase_add_test(tc, test_close_reports);
 	suite_add_tcase(s, tc);
 	return s;
 }

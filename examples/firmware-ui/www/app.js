@@ -1,5 +1,6 @@
 // firmware-ui client: the server renders the page with the current settings, so this only adds
-// what needs a script: the live status panel (polled from /api/status), saving the settings as
+// what needs a script: the live status panel (Server-Sent Events from /api/events, pushed by the
+// device every second; /api/status polled where EventSource is missing), saving the settings as
 // JSON without leaving the page, and the firmware upload with PUT (which an HTML form cannot
 // send), with its progress and the device's reason when it refuses an image.
 'use strict';
@@ -24,21 +25,44 @@ function showDownload(present, size) {
   p.append(a, ' (' + size + ' bytes)');
 }
 
+function showStatus(st) {
+  $('st-version').textContent = st.version;
+  $('st-hostname').textContent = st.hostname;
+  $('st-uptime').textContent = uptime(st.uptime_s);
+  $('st-requests').textContent = st.requests;
+  $('st-firmware').textContent = st.firmware.present ? st.firmware.size + ' bytes' : 'none';
+  showDownload(st.firmware.present, st.firmware.size);
+  $('st-error').hidden = true;
+}
+
+// Once, now (after an upload, so the panel need not wait for the next event).
 async function refreshStatus() {
   try {
     const r = await fetch('/api/status', { cache: 'no-store' });
     if (!r.ok) throw new Error(r.status);
-    const st = await r.json();
-    $('st-version').textContent = st.version;
-    $('st-hostname').textContent = st.hostname;
-    $('st-uptime').textContent = uptime(st.uptime_s);
-    $('st-requests').textContent = st.requests;
-    $('st-firmware').textContent = st.firmware.present ? st.firmware.size + ' bytes' : 'none';
-    showDownload(st.firmware.present, st.firmware.size);
-    $('st-error').hidden = true;
+    showStatus(await r.json());
   } catch (e) {
     $('st-error').hidden = false;
   }
+}
+
+// The live panel: one "status" event per second. EventSource reconnects by itself after an
+// error (the device restarting, say); the panel says it is stale meanwhile.
+function watchStatus() {
+  if (!window.EventSource) {
+    refreshStatus();
+    setInterval(refreshStatus, 5000);
+    return;
+  }
+  const events = new EventSource('/api/events');
+  events.addEventListener('status', (e) => {
+    try {
+      showStatus(JSON.parse(e.data));
+    } catch (err) {
+      $('st-error').hidden = false;
+    }
+  });
+  events.onerror = () => { $('st-error').hidden = false; };
 }
 
 async function loadSettings() {
@@ -121,5 +145,4 @@ function uploadFirmware(ev) {
 document.querySelector('#settings form').addEventListener('submit', saveSettings);
 $('fw-form').addEventListener('submit', uploadFirmware);
 loadSettings();
-refreshStatus();
-setInterval(refreshStatus, 5000);
+watchStatus();
