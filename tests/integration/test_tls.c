@@ -2,8 +2,10 @@
  * the other suites run in TLS mode): the negotiated version, cipher and SNI name a handler reads,
  * certificates picked by SNI, ALPN, the handshake deadline, plain HTTP closed and logged, a
  * certificate reload while 16 keep-alive clients stay connected, workers, a self-signed
- * certificate from memory, and the configuration errors in plain words. Runs with the test PKI of
- * tests/tls/make-certs.sh (YMK_TEST_PKI) and the client in TLS mode (YMK_TEST_TLS_CA). */
+ * certificate from memory, the configuration errors in plain words, answers that take time (a
+ * produced body, a deferred answer, Server-Sent Events), and the door's refusals closed without a
+ * byte. Runs with the test PKI of tests/tls/make-certs.sh (YMK_TEST_PKI) and the client in TLS
+ * mode (YMK_TEST_TLS_CA). */
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -142,14 +144,16 @@ START_TEST(test_sni)
 	char cn[128];
 
 	/* The client verifies the certificate against the name it asked for. */
-	ck_assert_msg(tc_connect_tls(&c, H.host, H.port, "other.test", NULL, IO_MS) == 0, "other.test: %s", c.err);
+	ck_assert_msg(tc_connect_tls(&c, H.host, H.port, "other.test", NULL, IO_MS) == 0, "other.test: %s",
+		      c.err);
 	ck_assert_str_eq(tc_tls_peer_cn(&c, cn, sizeof cn), "other.test");
 	get_on(&c, "/", &r);
 	ck_assert_msg(strstr(r.body, " other.test") != NULL, "handler's SNI name: %s", r.body);
 	tc_response_free(&r);
 	tc_close(&c);
 
-	ck_assert_msg(tc_connect_tls(&c, H.host, H.port, "localhost", NULL, IO_MS) == 0, "localhost: %s", c.err);
+	ck_assert_msg(tc_connect_tls(&c, H.host, H.port, "localhost", NULL, IO_MS) == 0, "localhost: %s",
+		      c.err);
 	ck_assert_str_eq(tc_tls_peer_cn(&c, cn, sizeof cn), "localhost");
 	tc_close(&c);
 
@@ -230,7 +234,8 @@ START_TEST(test_stalled_handshake)
 	/* Silent after connecting, and a ClientHello cut short after its record header. */
 	int silent = raw_connect(), partial = raw_connect();
 	static const unsigned char hello_start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01};
-	ck_assert(send(partial, hello_start, sizeof hello_start, MSG_NOSIGNAL) == (ssize_t)sizeof hello_start);
+	ck_assert(send(partial, hello_start, sizeof hello_start, MSG_NOSIGNAL) ==
+		  (ssize_t)sizeof hello_start);
 	long long t0 = tc_now_ms();
 	/* Meanwhile the server serves others (the fork model's parent never handshakes). */
 	tc_conn c;
@@ -243,8 +248,10 @@ START_TEST(test_stalled_handshake)
 	size_t got;
 	long long waited = until_closed(silent, 5000, &got);
 	long long at = tc_now_ms() - t0;
-	ck_assert_msg(waited >= 0, "a silent connection was not closed within 5 s of a 600 ms handshake deadline");
-	ck_assert_msg(at >= 450 && got == 0, "silent connection closed after %lld ms with %zu bytes", at, got);
+	ck_assert_msg(waited >= 0,
+		      "a silent connection was not closed within 5 s of a 600 ms handshake deadline");
+	ck_assert_msg(at >= 450 && got == 0, "silent connection closed after %lld ms with %zu bytes", at,
+		      got);
 	long long w2 = until_closed(partial, 5000, &got);
 	at = tc_now_ms() - t0;
 	ck_assert_msg(w2 >= 0 && at >= 450 && at < 5000, "a stalled ClientHello closed after %lld ms", at);
@@ -263,7 +270,8 @@ START_TEST(test_plain_http_closed)
 	size_t got;
 	long long ms = until_closed(fd, 3000, &got);
 	close(fd);
-	ck_assert_msg(ms >= 0 && ms < 400, "plain HTTP on the TLS port: closed after %lld ms (want at once)", ms);
+	ck_assert_msg(ms >= 0 && ms < 400, "plain HTTP on the TLS port: closed after %lld ms (want at once)",
+		      ms);
 	ck_assert_msg(got == 0, "plain HTTP on the TLS port got %zu bytes back (no plaintext answer)", got);
 	ck_assert_msg(log_has("plain HTTP from 127.0.0.1 on the TLS port: closed"), "not logged");
 	stop();
@@ -374,7 +382,8 @@ START_TEST(test_reload_keeps_connections)
 	for (int round = 0; round < 2; round++) {
 		for (int i = 0; i < KEEPERS; i++) {
 			char ctx[64];
-			snprintf(ctx, sizeof ctx, "keep-alive client %d after the reload, round %d", i, round);
+			snprintf(ctx, sizeof ctx, "keep-alive client %d after the reload, round %d", i,
+				 round);
 			get_on(&keep[i], "/hello.txt", &r);
 			expect_status(&r, 200, ctx);
 			expect_body_str(&r, HELLO, ctx);
@@ -439,7 +448,8 @@ static void configure_self_signed(ymk_config *cfg)
 
 START_TEST(test_self_signed)
 {
-	ck_assert_int_eq(ymk_tls_self_signed("127.0.0.1", 30, ss_cert, sizeof ss_cert, ss_key, sizeof ss_key), 0);
+	ck_assert_int_eq(ymk_tls_self_signed("127.0.0.1", 30, ss_cert, sizeof ss_cert, ss_key, sizeof ss_key),
+			 0);
 	char small[64];
 	ck_assert_int_eq(ymk_tls_self_signed("127.0.0.1", 30, small, sizeof small, ss_key, sizeof ss_key),
 			 YMK_ENOMEM);
@@ -447,7 +457,8 @@ START_TEST(test_self_signed)
 			 YMK_EINVAL);
 	ck_assert_int_eq(ymk_tls_self_signed("127.0.0.1", 0, ss_cert, sizeof ss_cert, ss_key, sizeof ss_key),
 			 YMK_EINVAL);
-	ck_assert_int_eq(ymk_tls_self_signed("127.0.0.1", 30, ss_cert, sizeof ss_cert, ss_key, sizeof ss_key), 0);
+	ck_assert_int_eq(ymk_tls_self_signed("127.0.0.1", 30, ss_cert, sizeof ss_cert, ss_key, sizeof ss_key),
+			 0);
 
 	BIO *b = BIO_new_mem_buf(ss_cert, -1);
 	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
@@ -467,7 +478,8 @@ START_TEST(test_self_signed)
 	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)), 0);
 	ck_assert_int_eq(X509_verify(x, k), 1); /* signed by its own key */
 
-	struct server_opts o = {.model = model_of(_i), .configure = configure_self_signed, .no_env_cert = true};
+	struct server_opts o = {
+		.model = model_of(_i), .configure = configure_self_signed, .no_env_cert = true};
 	start(&o);
 	/* A client that trusts this one certificate. */
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -499,8 +511,8 @@ END_TEST
 static void expect_refused(int rc, int want, const ymk_config *cfg, const char *words, const char *ctx)
 {
 	ck_assert_msg(rc == want, "%s: %d (%s), expected %d", ctx, rc, ymk_strerror(rc), want);
-	ck_assert_msg(strstr(ymk_config_error(cfg), words) != NULL, "%s: the error says \"%s\", not \"%s\"", ctx,
-		      ymk_config_error(cfg), words);
+	ck_assert_msg(strstr(ymk_config_error(cfg), words) != NULL, "%s: the error says \"%s\", not \"%s\"",
+		      ctx, ymk_config_error(cfg), words);
 }
 
 START_TEST(test_config_errors)
@@ -512,28 +524,31 @@ START_TEST(test_config_errors)
 	     *other_key = read_whole(pki("other.key"), &olen);
 	ck_assert(cert && key && other_key);
 
-	expect_refused(ymk_config_add_tls_cert(cfg, "hello", 5, key, klen), YMK_ETLS, cfg, "no PEM certificate found",
-		       "not a certificate");
-	expect_refused(ymk_config_add_tls_cert(cfg, cert, clen, cert, clen), YMK_ETLS, cfg, "no unencrypted PEM private key",
-		       "a certificate as the key");
+	expect_refused(ymk_config_add_tls_cert(cfg, "hello", 5, key, klen), YMK_ETLS, cfg,
+		       "no PEM certificate found", "not a certificate");
+	expect_refused(ymk_config_add_tls_cert(cfg, cert, clen, cert, clen), YMK_ETLS, cfg,
+		       "no unencrypted PEM private key", "a certificate as the key");
 	expect_refused(ymk_config_add_tls_cert(cfg, cert, clen, other_key, olen), YMK_ETLS, cfg,
 		       "does not belong to the certificate", "another certificate's key");
-	expect_refused(ymk_config_add_tls_cert_file(cfg, "/nonexistent/cert.pem", pki("server.key")), -ENOENT, cfg,
-		       "\"/nonexistent/cert.pem\": no such file", "a missing file");
-	expect_refused(ymk_config_add_tls_cert(cfg, NULL, 0, key, klen), YMK_EINVAL, cfg, "both", "no certificate");
-	expect_refused(ymk_config_set_tls_min_version(cfg, 0x0302), YMK_EINVAL, cfg, "neither", "TLS 1.1 floor");
+	expect_refused(ymk_config_add_tls_cert_file(cfg, "/nonexistent/cert.pem", pki("server.key")), -ENOENT,
+		       cfg, "\"/nonexistent/cert.pem\": no such file", "a missing file");
+	expect_refused(ymk_config_add_tls_cert(cfg, NULL, 0, key, klen), YMK_EINVAL, cfg, "both",
+		       "no certificate");
+	expect_refused(ymk_config_set_tls_min_version(cfg, 0x0302), YMK_EINVAL, cfg, "neither",
+		       "TLS 1.1 floor");
 	expect_refused(ymk_config_set_tls_handshake_timeout(cfg, 0), YMK_EINVAL, cfg, "tls_handshake_timeout",
 		       "no handshake time");
 	if (!is_openssl())
-		expect_refused(ymk_config_set_tls_min_version(cfg, YMK_TLS_1_3), YMK_ETLS, cfg, "TLS 1.2 at most",
-			       "TLS 1.3 on mbed TLS");
+		expect_refused(ymk_config_set_tls_min_version(cfg, YMK_TLS_1_3), YMK_ETLS, cfg,
+			       "TLS 1.2 at most", "TLS 1.3 on mbed TLS");
 
 	/* TLS settings without a certificate are a mistake, not plain HTTP. */
 	ymk_server *srv = NULL;
 	scratch_dir();
 	ck_assert_int_eq(ymk_config_set_root(cfg, H.root), 0);
 	ck_assert_int_eq(ymk_config_set_listen(cfg, "127.0.0.1:0"), 0);
-	expect_refused(ymk_server_new(&srv, cfg), YMK_EINVAL, cfg, "no certificate", "TLS settings, no certificate");
+	expect_refused(ymk_server_new(&srv, cfg), YMK_EINVAL, cfg, "no certificate",
+		       "TLS settings, no certificate");
 	ck_assert_int_eq(ymk_config_add_tls_cert(cfg, cert, clen, key, klen), 0);
 	ck_assert_int_eq(ymk_server_new(&srv, cfg), 0);
 	ck_assert_int_eq(ymk_server_tls_reload(srv), 0);
@@ -555,6 +570,189 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
+/* ---- answers that take time, over TLS ------------------------------------------------------ */
+
+#define PRODUCED_LEN (3u * 1024 * 1024 + 17) /* many 16 KiB records, and a short last one */
+
+static unsigned char produced_byte(size_t k)
+{
+	return (unsigned char)((k * 131u + (k >> 12)) & 0xff);
+}
+
+static long produce_pattern(char *buf, size_t cap, void *user)
+{
+	size_t *at = user;
+	size_t n = PRODUCED_LEN - *at < cap ? PRODUCED_LEN - *at : cap;
+	if (n > 777)
+		n -= 777; /* pieces that do not line up with records */
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)produced_byte(*at + i);
+	*at += n;
+	return (long)n;
+}
+
+static void free_counter(void *user)
+{
+	free(user);
+}
+
+struct later {
+	ymk_request *req;
+	int sent;
+};
+
+static void later_closed(ymk_request *req, enum ymk_close_reason why, void *user)
+{
+	(void)req, (void)why;
+	((struct later *)user)->req = NULL;
+}
+
+static void later_free(ymk_request *req, enum ymk_close_reason why, void *user)
+{
+	later_closed(req, why, user);
+	free(user);
+}
+
+/* Three events 40 ms apart from a server timer, then the end of the stream. */
+static void sse_tick(ymk_server *srv, void *user)
+{
+	struct later *l = user;
+	if (!l->req)
+		return;
+	char id[12], data[48];
+	snprintf(id, sizeof id, "%d", l->sent + 1);
+	snprintf(data, sizeof data, "tick %d\nover tls", l->sent + 1);
+	ck_assert_int_eq(ymk_sse_send(l->req, "tick", id, data), 0);
+	if (++l->sent == 3)
+		ck_assert_int_eq(ymk_stream_end(l->req), 0);
+	else
+		ck_assert_int_eq(ymk_server_timer(srv, 40, sse_tick, l, NULL), 0);
+}
+
+static void answer_later(ymk_server *srv, void *user)
+{
+	(void)srv;
+	struct later *l = user;
+	if (l->req)
+		ck_assert_int_eq(ymk_respond_buffer(l->req, 200, "text/plain", "answered later\n", 15), 0);
+}
+
+static int timely_handler(ymk_request *req, void *user)
+{
+	(void)user;
+	const char *path = ymk_request_path(req);
+	if (!strcmp(path, "/produce")) {
+		size_t *at = calloc(1, sizeof *at);
+		ck_assert_ptr_nonnull(at);
+		/* ?unknown: no length (chunked to 1.1, close-delimited to 1.0). */
+		int64_t len = ymk_request_query(req) ? -1 : (int64_t)PRODUCED_LEN;
+		return ymk_respond_producer(req, 200, NULL, len, produce_pattern, free_counter, at);
+	}
+	if (strcmp(path, "/sse") && strcmp(path, "/later"))
+		return YMK_PASS; /* the files */
+	struct later *l = calloc(1, sizeof *l);
+	ck_assert_ptr_nonnull(l);
+	l->req = req;
+	if (!strcmp(path, "/sse")) {
+		ck_assert_int_eq(ymk_sse_open(req), 0);
+		ck_assert_int_eq(ymk_request_on_close(req, later_free, l), 0);
+		return ymk_server_timer(ymk_request_server(req), 40, sse_tick, l, NULL);
+	}
+	ck_assert_int_eq(ymk_request_defer(req), 0);
+	ck_assert_int_eq(ymk_request_on_close(req, later_free, l), 0);
+	return ymk_server_timer(ymk_request_server(req), 100, answer_later, l, NULL);
+}
+
+static void expect_produced(const tc_response *r, const char *ctx)
+{
+	expect_status(r, 200, ctx);
+	ck_assert_msg(r->body_len == PRODUCED_LEN, "%s: %zu bytes, want %u", ctx, r->body_len, PRODUCED_LEN);
+	for (size_t k = 0; k < PRODUCED_LEN; k++)
+		if ((unsigned char)r->body[k] != produced_byte(k))
+			ck_abort_msg("%s: byte %zu differs", ctx, k);
+}
+
+START_TEST(test_answers_over_time)
+{
+	struct server_opts o = {.model = model_of(_i), .handler = timely_handler};
+	start(&o);
+	tc_conn c;
+	tc_response r;
+	conn_open(&c);
+	/* A produced body of known length, then a deferred answer, on one keep-alive connection. */
+	get_on(&c, "/produce", &r);
+	expect_produced(&r, "GET /produce over TLS");
+	tc_response_free(&r);
+	long long t0 = tc_now_ms();
+	get_on(&c, "/later", &r);
+	expect_status(&r, 200, "GET /later over TLS");
+	expect_body_str(&r, "answered later\n", "the deferred answer over TLS");
+	ck_assert_msg(tc_now_ms() - t0 >= 90, "the deferred answer came before its timer");
+	tc_response_free(&r);
+	expect_still_open(&c, "after a deferred answer over TLS");
+	tc_close(&c);
+
+	/* No length, HTTP/1.0: the body ends with the connection (a close_notify, then EOF). */
+	conn_open(&c);
+	exchange(&c, "GET /produce?unknown HTTP/1.0\r\nHost: localhost\r\n\r\n", false, &r);
+	expect_produced(&r, "GET /produce?unknown HTTP/1.0 over TLS");
+	ck_assert_msg(r.until_eof, "the unknown length was not close-delimited");
+	tc_response_free(&r);
+	tc_close(&c);
+
+	/* Server-Sent Events from a server timer, whole events in order, then the end. */
+	conn_open(&c);
+	exchange(&c, "GET /sse HTTP/1.0\r\nHost: localhost\r\n\r\n", false, &r);
+	expect_status(&r, 200, "GET /sse over TLS");
+	expect_header(&r, "Content-Type", "text/event-stream; charset=utf-8", "SSE over TLS");
+	expect_body_str(&r,
+			"event: tick\nid: 1\ndata: tick 1\ndata: over tls\n\n"
+			"event: tick\nid: 2\ndata: tick 2\ndata: over tls\n\n"
+			"event: tick\nid: 3\ndata: tick 3\ndata: over tls\n\n",
+			"three events over TLS");
+	tc_response_free(&r);
+	tc_close(&c);
+	stop();
+}
+END_TEST
+
+/* ---- the door's refusals on a TLS port ----------------------------------------------------- */
+
+static int refuse_403(ymk_conn *conn, void *user)
+{
+	(void)conn, (void)user;
+	return 403;
+}
+
+static void configure_refusing(ymk_config *cfg)
+{
+	ck_assert_int_eq(ymk_config_set_accept_hook(cfg, refuse_403, NULL), 0);
+	ck_assert_int_eq(ymk_config_set_log(cfg, log_to_file, NULL), 0);
+}
+
+START_TEST(test_door_refusal_closes)
+{
+	struct server_opts o = {.model = model_of(_i), .configure = configure_refusing};
+	start(&o);
+	/* The ClientHello's first bytes are sent; no plaintext 403 and no handshake come back. */
+	int fd = raw_connect();
+	static const unsigned char hello_start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01};
+	(void)send(fd, hello_start, sizeof hello_start, MSG_NOSIGNAL);
+	size_t got;
+	long long ms = until_closed(fd, 3000, &got);
+	close(fd);
+	ck_assert_msg(ms >= 0 && ms < 1000, "a refused TLS connection closed after %lld ms (want at once)",
+		      ms);
+	ck_assert_msg(got == 0, "a refused TLS connection got %zu bytes (want none)", got);
+	tc_conn c;
+	ck_assert_msg(tc_connect_tls(&c, H.host, H.port, "localhost", NULL, IO_MS) < 0,
+		      "a TLS handshake succeeded on a connection the accept hook refused");
+	tc_close(&c);
+	ck_assert_msg(log_has("refused by the accept hook (403)"), "the refusal was not logged");
+	stop();
+}
+END_TEST
+
 static Suite *tls_suite(void)
 {
 	Suite *s = suite_create("tls");
@@ -568,6 +766,8 @@ static Suite *tls_suite(void)
 	tcase_add_test(tc, test_workers);
 	tcase_add_loop_test(tc, test_self_signed, 0, 2);
 	tcase_add_test(tc, test_config_errors);
+	tcase_add_loop_test(tc, test_answers_over_time, 0, 2);
+	tcase_add_loop_test(tc, test_door_refusal_closes, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
