@@ -5,7 +5,8 @@
  * SIGINT or SIGTERM. Started by systemd socket activation (LISTEN_PID, LISTEN_FDS), it serves the
  * socket passed as fd 3 instead of binding one (docs/deployment.md). --allow and --deny decide on
  * each client with the library's accept hook, before a byte is read (in the fork model before a
- * process is forked); the library logs each refusal, at most ten lines a second. */
+ * process is forked); the library logs each refusal, at most ten lines a second. With --tls-cert
+ * and --tls-key it serves HTTPS only, and SIGHUP reads the certificate files again (docs/tls.md). */
 #include <ymawky.h>
 
 #include <arpa/inet.h>
@@ -26,6 +27,12 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	ymk_server_stop(server); /* async-signal-safe */
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	(void)ymk_server_tls_reload(server); /* async-signal-safe: new handshakes get the new files */
 }
 
 static void usage(FILE *f)
@@ -57,6 +64,9 @@ static void usage(FILE *f)
 		"  --listing               list directories without index.html\n"
 		"  --precompressed         serve file.br / file.gz to clients that accept them\n"
 		"  --error-pages DIR       custom CODE.html error pages\n"
+		"  --tls-cert FILE         serve HTTPS with this PEM certificate (chain after it)\n"
+		"  --tls-key FILE          ... and this PEM private key; SIGHUP reads both again\n"
+		"  --tls-min 1.2|1.3       lowest TLS version accepted (default: 1.2)\n"
 		"  --quiet                 no access log\n"
 		"  --help                  this text\n"
 		"Started by systemd socket activation (LISTEN_PID, LISTEN_FDS), it serves the socket\n"
@@ -238,7 +248,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ymawky-serve: %s\n", ymk_strerror(err));
 		return 1;
 	}
-	const char *root = "www";
+	const char *root = "www", *tls_cert = NULL, *tls_key = NULL;
 	int quiet = 0, listen_given = 0;
 	unsigned methods = YMK_METHODS_READ;
 	for (int i = 1; i < argc; i++) {
@@ -315,6 +325,14 @@ int main(int argc, char **argv)
 			err = parse_uint(v, &n) ? YMK_EINVAL : ymk_config_set_max_body(cfg, n);
 		else if (!strcmp(a, "--error-pages"))
 			err = ymk_config_set_error_pages(cfg, v);
+		else if (!strcmp(a, "--tls-cert"))
+			tls_cert = v;
+		else if (!strcmp(a, "--tls-key"))
+			tls_key = v;
+		else if (!strcmp(a, "--tls-min"))
+			err = ymk_config_set_tls_min_version(cfg, !strcmp(v, "1.2")   ? YMK_TLS_1_2
+								  : !strcmp(v, "1.3") ? YMK_TLS_1_3
+										      : -1);
 		else {
 			fprintf(stderr, "ymawky-serve: unknown option %s\n", a);
 			usage(stderr);
@@ -327,6 +345,16 @@ int main(int argc, char **argv)
 			ymk_config_free(cfg);
 			return 2;
 		}
+	}
+	if (!tls_cert != !tls_key) {
+		fprintf(stderr, "ymawky-serve: --tls-cert and --tls-key go together\n");
+		ymk_config_free(cfg);
+		return 2;
+	}
+	if (tls_cert && (err = ymk_config_add_tls_cert_file(cfg, tls_cert, tls_key)) < 0) {
+		fprintf(stderr, "ymawky-serve: %s (%s)\n", ymk_strerror(err), ymk_config_error(cfg));
+		ymk_config_free(cfg);
+		return 2;
 	}
 	const char *why = NULL;
 	int activated = listen_fds(&why);
@@ -367,9 +395,13 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (tls_cert) {
+		sa.sa_handler = on_hup;
+		sigaction(SIGHUP, &sa, NULL);
+	}
 
-	fprintf(stderr, "ymawky-serve: serving %s on port %d%s\n", root, ymk_server_port(server),
-		activated ? " (socket from systemd)" : "");
+	fprintf(stderr, "ymawky-serve: serving %s on port %d%s%s\n", root, ymk_server_port(server),
+		tls_cert ? " over TLS" : "", activated ? " (socket from systemd)" : "");
 	err = ymk_server_run(server);
 	ymk_server_free(server);
 	if (err) {

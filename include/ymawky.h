@@ -60,6 +60,8 @@ enum ymk_error {
 	YMK_EBADCREDENTIALS = -10009, /* credentials of that scheme, but malformed (ymk_auth_*) */
 	YMK_EAGAIN = -10010,          /* nothing can be taken now: the stream's buffer is full */
 	YMK_ENOTSUP = -10011,         /* not in this build: ymk_server_fd() with the poll backend */
+	YMK_ENOTLS = -10012,          /* the library was built without TLS (meson -Dtls) */
+	YMK_ETLS = -10013,            /* the TLS library refused a certificate, key or setting */
 };
 
 /* A short English description of any code this library returns (ymk_error values and -errno).
@@ -504,6 +506,74 @@ YMK_EXPORT int ymk_config_set_accept_hook(ymk_config *cfg, ymk_accept_fn *fn, vo
 YMK_EXPORT int ymk_config_set_close_hook(ymk_config *cfg, ymk_close_fn *fn, void *user);
 
 /* ---------------------------------------------------------------------------------------------
+ * HTTPS: TLS on the listener (docs/tls.md)
+ *
+ * Adding a certificate makes the listener speak TLS only: every connection starts with a
+ * handshake, in every process model (the fork model does it in the child, never in the parent).
+ * The library is built with one backend, OpenSSL 3 or mbed TLS 2.28 (meson -Dtls=auto|openssl|
+ * mbedtls|disabled); built without one, these setters return YMK_ENOTLS. What a TLS port does:
+ *   - protocols: TLS 1.2 and 1.3 (mbed TLS 2.28 has TLS 1.2 only), floor set below; ECDHE key
+ *     exchange with AES-GCM or ChaCha20-Poly1305 only, in the server's order of preference; no
+ *     renegotiation, no compression; session tickets for resumption;
+ *   - ALPN: "http/1.1" is selected when the client offers it; a client offering only other
+ *     protocols (only "h2") is refused with the no_application_protocol alert;
+ *   - the handshake has its own deadline (ymk_config_set_tls_handshake_timeout()), so a stalled
+ *     handshake is cut off like a slow request head; a failed handshake is logged at
+ *     YMK_LOG_INFO with the peer and the reason;
+ *   - plain HTTP sent to the TLS port is closed at once, unanswered, and logged (YMK_LOG_INFO);
+ *   - past the connection cap a TLS connection is closed at once, without a handshake and without
+ *     the 503 (a handshake costs more than any answer: spending it on a refused client would let a
+ *     flood buy the server's CPU); the plaintext 503 is never sent on a TLS port.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Protocol versions for ymk_config_set_tls_min_version() and the wire values of RFC 8446. */
+#define YMK_TLS_1_2 0x0303
+#define YMK_TLS_1_3 0x0304
+#define YMK_DEFAULT_TLS_MIN_VERSION YMK_TLS_1_2
+#define YMK_DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS 10000 /* from accept to the end of the handshake */
+
+/* The TLS backend the library was built with and its version ("OpenSSL 3.0.11 19 Sep 2023",
+ * "mbed TLS 2.28.3"), or NULL when it was built without TLS. */
+YMK_EXPORT const char *ymk_tls_backend(void);
+
+/* Adds a certificate from memory: cert is PEM text holding the certificate first and then its
+ * chain (intermediates) in order, key the PEM private key (RSA or EC, unencrypted), lengths in
+ * bytes (a terminating NUL may be included or not). Both are copied and checked at once: they
+ * must parse and the key must belong to the certificate. The first certificate added is the one
+ * served when no SNI callback picks another. Returns the certificate's index (0, 1, ...), or
+ * YMK_EINVAL (NULL or empty), YMK_ETLS (refused: the reason in plain words in
+ * ymk_config_error()), YMK_ENOMEM or YMK_ENOTLS. At most 64 certificates. */
+YMK_EXPORT int ymk_config_add_tls_cert(ymk_config *cfg, const char *cert, size_t cert_len, const char *key,
+				       size_t key_len);
+
+/* Adds a certificate from a PEM file and a key file (they may be the same file), read and checked
+ * now, and read again by every ymk_server_tls_reload(). Returns the index as
+ * ymk_config_add_tls_cert() does, or -errno when a file cannot be read (the file is named in
+ * ymk_config_error()). */
+YMK_EXPORT int ymk_config_add_tls_cert_file(ymk_config *cfg, const char *cert_file, const char *key_file);
+
+/* An SNI callback: given the host name the client asked for in its handshake (server_name, RFC
+ * 6066: ASCII, at most 255 bytes, valid during the call), return the index of the certificate to
+ * present, or a negative value to refuse the handshake (unrecognized_name alert). It is called
+ * only when the client sent a name; without a name, or without a callback, the first certificate
+ * is presented. An index that names no certificate refuses the handshake too. Runs in the
+ * process doing the handshake (fork model: the child), before any request exists. */
+typedef int ymk_tls_sni_fn(const char *server_name, void *user);
+
+/* Sets the SNI callback; NULL removes it. Returns 0, YMK_EINVAL or YMK_ENOTLS. */
+YMK_EXPORT int ymk_config_set_tls_sni(ymk_config *cfg, ymk_tls_sni_fn *fn, void *user);
+
+/* The lowest protocol version accepted: YMK_TLS_1_2 (the default) or YMK_TLS_1_3. Returns 0,
+ * YMK_EINVAL, YMK_ENOTLS, or YMK_ETLS when the backend cannot speak it (mbed TLS 2.28 has no
+ * TLS 1.3). */
+YMK_EXPORT int ymk_config_set_tls_min_version(ymk_config *cfg, int version);
+
+/* The handshake's deadline, from accept to its last message (1..YMK_MAX_TIMEOUT_MS, default
+ * YMK_DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS); the connection is closed unanswered when it passes.
+ * Returns 0, YMK_EINVAL or YMK_ENOTLS. */
+YMK_EXPORT int ymk_config_set_tls_handshake_timeout(ymk_config *cfg, unsigned ms);
+
+/* ---------------------------------------------------------------------------------------------
  * Server lifecycle
  * ------------------------------------------------------------------------------------------- */
 
@@ -567,6 +637,26 @@ YMK_EXPORT void ymk_server_wake(ymk_server *srv);
 /* The port the server listens on (the real one when port 0 was asked for). */
 YMK_EXPORT int ymk_server_port(const ymk_server *srv);
 
+/* Asks the server to read its certificate files (ymk_config_add_tls_cert_file()) again, for
+ * certificate renewals without a restart: every process of the server (workers, the fork
+ * model's parent) loads them before its next handshake, and new connections get the new
+ * certificates while the connections already open keep theirs until they end; none is dropped.
+ * Certificates given from memory stay as they are. A file that cannot be read or a pair that no
+ * longer matches keeps all the old certificates and is logged (YMK_LOG_ERROR). Safe from any
+ * thread and from a signal handler (a SIGHUP handler is the usual caller). Returns 0, YMK_EINVAL,
+ * or YMK_ESTATE when the server has no TLS. */
+YMK_EXPORT int ymk_server_tls_reload(ymk_server *srv);
+
+/* A self-signed certificate for host (a DNS name or an IP address, at most 253 bytes), valid for
+ * days (1..36500) from now, for a device that ships without one: an ECDSA P-256 key made from
+ * the backend's random generator, the host as the subject's common name and as its one subject
+ * alternative name, "CA:FALSE" and the serverAuth key usage. Writes the certificate's PEM text into
+ * cert and the key's into key, NUL-terminated (4096 bytes each are always enough). Browsers do not
+ * trust it until told to (docs/tls.md). Returns 0, YMK_EINVAL (bad host or days, NULL buffers),
+ * YMK_ENOMEM (a buffer too small), YMK_ETLS or YMK_ENOTLS. */
+YMK_EXPORT int ymk_tls_self_signed(const char *host, unsigned days, char *cert, size_t cert_cap, char *key,
+				   size_t key_cap);
+
 /* Closes the listener and the root and frees the server. NULL is fine. Must not be called while
  * ymk_server_run() is running. */
 YMK_EXPORT void ymk_server_free(ymk_server *srv);
@@ -629,6 +719,19 @@ YMK_EXPORT int ymk_request_set_file_mode(ymk_request *req, unsigned mode);
  * non-NULL pointer (also for an empty body) valid for that call, with its length in *len (when
  * len is not NULL); in the first call NULL and *len 0. */
 YMK_EXPORT const void *ymk_request_body(const ymk_request *req, size_t *len);
+
+/* The TLS protocol version of the request's connection ("TLSv1.2", "TLSv1.3"), or NULL when the
+ * connection is plain HTTP. A static string. */
+YMK_EXPORT const char *ymk_request_tls_version(const ymk_request *req);
+
+/* The connection's cipher suite by its IANA name ("TLS_AES_128_GCM_SHA256",
+ * "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), the same with either backend, or NULL when plain. */
+YMK_EXPORT const char *ymk_request_tls_cipher(const ymk_request *req);
+
+/* The host name the client sent in its handshake (SNI), valid during the callback, or NULL when
+ * it sent none or the connection is plain. It is what the certificate was chosen by; the Host
+ * header of the request may name another host (compare them where that matters). */
+YMK_EXPORT const char *ymk_request_tls_server_name(const ymk_request *req);
 
 /* ---------------------------------------------------------------------------------------------
  * Answering, inside a handler, and refusing, inside a policy or verdict (at most one ymk_respond_*

@@ -100,7 +100,7 @@ void ymk__admit_refuse(ymk_server *srv, struct ymk__transport *tr, struct ymk_co
 		answer = buf;
 		len = o.oom ? 0 : o.len;
 	}
-	long sent = ymk__listen_send_close(tr, answer, len);
+	long sent = ymk__listen_send_close(srv, tr, answer, len);
 	if (refusal == YMK__ADMIT_CLOSE)
 		door_log(srv, c, "refused by the accept hook");
 	else if (refusal == YMK__ADMIT_LIMIT)

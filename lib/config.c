@@ -5,6 +5,7 @@
  * option is a new setter. */
 #include "alloc.h"
 #include "internal.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -135,6 +136,7 @@ void ymk_config_free(ymk_config *cfg)
 		return;
 	ymk__free(cfg->s.root);
 	ymk__free(cfg->s.error_pages);
+	ymk__tls_conf_free(cfg->s.tls);
 	ymk__free(cfg);
 }
 
@@ -470,6 +472,92 @@ int ymk_config_set_file_cache(ymk_config *cfg, unsigned entries, unsigned valid_
 	cfg->s.fcache_entries = entries;
 	cfg->s.fcache_valid_ms = valid_ms;
 	return ok(cfg);
+}
+
+/* ---- TLS (tls.c does the work) ----------------------------------------------------------- */
+
+/* The configuration's TLS settings, made on first use. NULL with the error recorded. */
+static struct ymk__tls_conf *tls_conf(ymk_config *cfg, int *rc)
+{
+	if (!ymk_tls_backend()) {
+		*rc = fail(cfg, YMK_ENOTLS, "tls: this libymawky was built without TLS (meson -Dtls)");
+		return NULL;
+	}
+	if (!cfg->s.tls && !(cfg->s.tls = ymk__tls_conf_new())) {
+		*rc = fail(cfg, YMK_ENOMEM, "tls: out of memory");
+		return NULL;
+	}
+	return cfg->s.tls;
+}
+
+int ymk_config_add_tls_cert(ymk_config *cfg, const char *cert, size_t cert_len, const char *key,
+			    size_t key_len)
+{
+	int rc;
+	if (!cfg)
+		return YMK_EINVAL;
+	struct ymk__tls_conf *t = tls_conf(cfg, &rc);
+	if (!t)
+		return rc;
+	rc = ymk__tls_conf_add(t, cert, cert_len, key, key_len, cfg->err, sizeof cfg->err);
+	if (rc >= 0)
+		cfg->err[0] = '\0';
+	return rc;
+}
+
+int ymk_config_add_tls_cert_file(ymk_config *cfg, const char *cert_file, const char *key_file)
+{
+	int rc;
+	if (!cfg)
+		return YMK_EINVAL;
+	struct ymk__tls_conf *t = tls_conf(cfg, &rc);
+	if (!t)
+		return rc;
+	rc = ymk__tls_conf_add_files(t, cert_file, key_file, cfg->err, sizeof cfg->err);
+	if (rc >= 0)
+		cfg->err[0] = '\0';
+	return rc;
+}
+
+int ymk_config_set_tls_sni(ymk_config *cfg, ymk_tls_sni_fn *fn, void *user)
+{
+	int rc;
+	if (!cfg)
+		return YMK_EINVAL;
+	struct ymk__tls_conf *t = tls_conf(cfg, &rc);
+	if (!t)
+		return rc;
+	t->sni = fn;
+	t->sni_user = user;
+	return ok(cfg);
+}
+
+int ymk_config_set_tls_min_version(ymk_config *cfg, int version)
+{
+	int rc;
+	if (!cfg)
+		return YMK_EINVAL;
+	struct ymk__tls_conf *t = tls_conf(cfg, &rc);
+	if (!t)
+		return rc;
+	if (version != YMK_TLS_1_2 && version != YMK_TLS_1_3)
+		return fail(cfg, YMK_EINVAL, "tls_min_version: 0x%04x is neither YMK_TLS_1_2 nor YMK_TLS_1_3",
+			    (unsigned)version);
+	if (version > ymk__tlsb_max_version())
+		return fail(cfg, YMK_ETLS, "tls_min_version: %s speaks TLS 1.2 at most", ymk_tls_backend());
+	t->min_version = version;
+	return ok(cfg);
+}
+
+int ymk_config_set_tls_handshake_timeout(ymk_config *cfg, unsigned ms)
+{
+	int rc;
+	if (!cfg)
+		return YMK_EINVAL;
+	struct ymk__tls_conf *t = tls_conf(cfg, &rc);
+	if (!t)
+		return rc;
+	return set_timeout(cfg, &t->handshake_ms, "tls_handshake_timeout", ms);
 }
 
 int ymk_config_set_accept_hook(ymk_config *cfg, ymk_accept_fn *fn, void *user)

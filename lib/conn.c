@@ -201,6 +201,7 @@ static void handle_request(struct ymk__conn *c)
 	const struct ymk__http_request *req = r->http;
 
 	terminate_strings(req);
+	r->transport = &c->tr;
 	c->log_method = req->method;
 	c->log_target = req->target;
 	c->log_version = req->version_minor;
@@ -629,7 +630,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-uint64_t ymk__conn_deadline(const struct ymk__conn *c)
+static uint64_t state_deadline(const struct ymk__conn *c)
 {
 	const struct ymk__settings *s = &c->srv->s;
 	switch (c->state) {
@@ -662,6 +663,13 @@ uint64_t ymk__conn_deadline(const struct ymk__conn *c)
 	}
 	}
 	return 0;
+}
+
+uint64_t ymk__conn_deadline(const struct ymk__conn *c)
+{
+	/* The transport's own deadline (a TLS handshake's) counts as well. */
+	uint64_t d = state_deadline(c);
+	return c->tr.deadline ? min_u64(d, c->tr.deadline) : d;
 }
 
 /* An SSE stream's keep-alive is due (before its idle limit): a comment is queued and sent. This

@@ -21,6 +21,8 @@ const char *ymk_strerror(int err)
 	case YMK_ERESPONDED: return "request already answered";
 	case YMK_ENOCREDENTIALS: return "no credentials of this scheme";
 	case YMK_EBADCREDENTIALS: return "malformed credentials";
+	case YMK_ENOTLS: return "built without TLS";
+	case YMK_ETLS: return "refused by the TLS library";
 	case YMK_EAGAIN: return "no room now: wait until the stream is writable";
 	case YMK_ENOTSUP: return "not supported by this build";
 	}

@@ -233,8 +233,8 @@ static pid_t admit_and_fork(struct forker *fk, int fd, struct ymk_conn *info, ui
 	struct children *ch = fk->ch;
 	int v = ymk__admit_decide(srv, info, (unsigned)live, from_client(fk, info));
 	if (v) {
-		struct ymk__transport tr;
-		ymk__listen_transport(srv, fd, &tr);
+		struct ymk__transport tr; /* a refusal needs no TLS state */
+		ymk__transport_socket(&tr, fd);
 		ymk__admit_refuse(srv, &tr, info, v, bytes_in);
 		return 0;
 	}

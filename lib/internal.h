@@ -16,6 +16,8 @@
 
 #define YMK__ERRMSG_MAX 256
 
+struct ymk__tls_conf; /* tls.h */
+
 /* Every setting; a ymk_config holds one, a ymk_server copies it. */
 struct ymk__settings {
 	char *root; /* owned */
@@ -55,6 +57,7 @@ struct ymk__settings {
 	unsigned workers;        /* event-model processes */
 	unsigned fcache_entries; /* open-file cache size, 0 = off */
 	unsigned fcache_valid_ms;
+	struct ymk__tls_conf *tls;  /* owned by the config (tls.h); NULL: no TLS setting given */
 	ymk_accept_fn *accept_hook; /* connection decisions and reports (admit.c, session.c) */
 	void *accept_user;
 	ymk_close_fn *close_hook;
@@ -71,6 +74,7 @@ struct ymk_config {
 };
 
 struct ymk__loop; /* loop.c */
+struct ymk__tls;  /* tls.h */
 struct ymk_request;
 
 /* The handler chain (handler.h): each link's entry point answers the request or passes it on. */
@@ -90,6 +94,7 @@ struct ymk_server {
 	int port;
 	int wake_fd[2];               /* ymk_server_stop() and _wake() write to [1]; the models poll [0] */
 	struct ymk__loop *loop;       /* the event model's loop state (NULL in the fork model) */
+	struct ymk__tls *tls;         /* the listener's TLS (tls.h), or NULL: plain HTTP */
 	struct ymk__fcache *fcache;   /* open-file cache of this process, made on first use */
 	struct ymk__pool pool_in;     /* connections' input buffers */
 	struct ymk__pool pool_out;    /* connections' output buffers of the standard size */

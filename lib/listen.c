@@ -6,6 +6,7 @@
 #include "os.h"
 #include "out.h"
 #include "response.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +121,8 @@ static int accept_one(ymk_server *srv, struct sockaddr_storage *peer, socklen_t 
 
 int ymk__listen_accept_batch(ymk_server *srv, ymk__take_fn *take, void *ctx)
 {
+	if (srv->tls)
+		ymk__tls_refresh(srv->tls); /* certificates reloaded before the next handshakes */
 	for (int accepted = 0; accepted < YMK__ACCEPT_BATCH;) {
 		struct sockaddr_storage peer;
 		socklen_t plen;
@@ -141,8 +144,10 @@ int ymk__listen_accept_batch(ymk_server *srv, ymk__take_fn *take, void *ctx)
 
 void ymk__listen_transport(ymk_server *srv, int fd, struct ymk__transport *tr)
 {
-	(void)srv;
-	ymk__transport_socket(tr, fd);
+	if (srv->tls)
+		ymk__tls_transport(srv->tls, fd, tr);
+	else
+		ymk__transport_socket(tr, fd);
 }
 
 void ymk__listen_busy_init(ymk_server *srv)
@@ -158,8 +163,15 @@ void ymk__listen_busy_init(ymk_server *srv)
 	srv->busy_len = o.oom ? 0 : o.len;
 }
 
-long ymk__listen_send_close(struct ymk__transport *tr, const void *answer, size_t len)
+long ymk__listen_send_close(ymk_server *srv, struct ymk__transport *tr, const void *answer, size_t len)
 {
+	if (srv->tls) {
+		/* A TLS client never gets a plaintext refusal, and a handshake to refuse it would cost
+		 * more than serving it: the connection is closed at once, no byte sent, and no TLS
+		 * work done (docs/tls.md). */
+		tr->ops->close(tr);
+		return 0;
+	}
 	char sink[4096];
 	long sent = 0;
 	if (len) {
@@ -174,7 +186,11 @@ long ymk__listen_send_close(struct ymk__transport *tr, const void *answer, size_
 
 void ymk__listen_reject(ymk_server *srv, int fd)
 {
+	if (srv->tls) {
+		close(fd);
+		return;
+	}
 	struct ymk__transport tr;
 	ymk__listen_transport(srv, fd, &tr);
-	(void)ymk__listen_send_close(&tr, srv->busy, srv->busy_len);
+	(void)ymk__listen_send_close(srv, &tr, srv->busy, srv->busy_len);
 }

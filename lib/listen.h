@@ -33,13 +33,14 @@ void ymk__listen_transport(ymk_server *srv, int fd, struct ymk__transport *tr);
 void ymk__listen_busy_init(ymk_server *srv);
 
 /* Refuses an accepted connection: sends the prebuilt 503 without blocking, drains what the
- * client already sent (so the close does not turn into a reset that eats the 503), closes. */
+ * client already sent (so the close does not turn into a reset that eats the 503), closes. On a
+ * TLS listener the socket is closed at once, before any TLS state is made. */
 void ymk__listen_reject(ymk_server *srv, int fd);
 
 /* What ymk__listen_reject() does, with any answer (len 0: none) over a transport: sends what the
  * socket takes at once, shuts the output down, drains, closes the transport. Returns the bytes
- * sent (or -errno). */
-long ymk__listen_send_close(struct ymk__transport *tr, const void *answer, size_t len);
+ * sent (or -errno). On a TLS listener nothing is sent: the transport is closed at once. */
+long ymk__listen_send_close(ymk_server *srv, struct ymk__transport *tr, const void *answer, size_t len);
 
 /* How long accepting pauses when the process is out of descriptors (accept() keeps failing while
  * the listener stays readable), and how many connections one wake-up accepts at most, so that a

@@ -193,7 +193,7 @@ static void proxy_step(struct ymk__loop *lp, struct ymk__conn *c, uint64_t now)
 	if (v == 0 && count_client(lp, &c->info) < 0) {
 		/* Admitted but not countable (out of memory): the 503, reported as the error it is. */
 		ymk__backend_closing(lp->be, ymk__conn_fd(c)); /* closed here, not by the drop */
-		(void)ymk__listen_send_close(&c->tr, srv->busy, srv->busy_len);
+		(void)ymk__listen_send_close(srv, &c->tr, srv->busy, srv->busy_len);
 		ymk__transport_socket(&c->tr, -1);
 		ymk__conn_set_end(c, YMK_CONN_END_ERROR);
 		drop(lp, c);
@@ -228,8 +228,8 @@ static void take_connection(void *ctx, int fd, const struct sockaddr_storage *pe
 	if (!proxied) {
 		int v = ymk__admit_decide(srv, &info, (unsigned)lp->timers.n, from_client(lp, &info));
 		if (v) {
-			struct ymk__transport rtr;
-			ymk__listen_transport(srv, fd, &rtr);
+			struct ymk__transport rtr; /* a refusal needs no TLS state */
+			ymk__transport_socket(&rtr, fd);
 			ymk__admit_refuse(srv, &rtr, &info, v, 0);
 			return;
 		}

@@ -68,6 +68,11 @@ long ymk__os_sendv(int fd, const struct iovec *iov, int iovcnt, int more);
  * socket is full). -ENOSYS where the platform has no such call (the caller reads and sends). */
 long ymk__os_sendfile(int out_fd, int in_fd, uint64_t *offset, uint64_t count, int more);
 
+/* Holds partial TCP segments back (on) until it is turned off, so that a run of small writes (a
+ * TLS layer writes one 16 KiB record at a time) leaves in full segments. Does nothing on a
+ * socket that is not TCP. */
+void ymk__os_cork(int fd, int on);
+
 /* ---- processes and time --------------------------------------------------------------------- */
 
 /* An fd that becomes readable when child `pid` exits (Linux: pidfd). -errno on failure; -ENOSYS

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -126,6 +128,11 @@ int ymk__os_accept(int lfd, struct sockaddr *peer, socklen_t *peer_len)
 int ymk__os_pipe(int fds[2])
 {
 	return pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0 ? -errno : 0;
+}
+
+void ymk__os_cork(int fd, int on)
+{
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
 }
 
 long ymk__os_sendv(int fd, const struct iovec *iov, int iovcnt, int more)

@@ -94,6 +94,13 @@ int ymk__os_pipe(int fds[2])
 #define MSG_NOSIGNAL 0
 #endif
 
+/* POSIX has no corking option (TCP_CORK is Linux's): a TLS layer's records leave as they are
+ * written, which costs segments, not correctness. */
+void ymk__os_cork(int fd, int on)
+{
+	(void)fd, (void)on;
+}
+
 long ymk__os_sendv(int fd, const struct iovec *iov, int iovcnt, int more)
 {
 	(void)more; /* no portable way to hold a partial packet back */

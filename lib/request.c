@@ -8,6 +8,7 @@
 #include "fcache.h"
 #include "fs.h"
 #include "mime.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -484,4 +485,21 @@ const void *ymk_request_body(const ymk_request *req, size_t *len)
 	if (len)
 		*len = req ? req->body_len : 0;
 	return req ? req->body : NULL;
+}
+
+/* ---- TLS of the connection --------------------------------------------------------------- */
+
+const char *ymk_request_tls_version(const ymk_request *req)
+{
+	return req ? ymk__tls_info(req->transport, YMK__TLS_VERSION) : NULL;
+}
+
+const char *ymk_request_tls_cipher(const ymk_request *req)
+{
+	return req ? ymk__tls_info(req->transport, YMK__TLS_CIPHER) : NULL;
+}
+
+const char *ymk_request_tls_server_name(const ymk_request *req)
+{
+	return req ? ymk__tls_info(req->transport, YMK__TLS_SERVER_NAME) : NULL;
 }

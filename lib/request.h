@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "path.h"
 #include "response.h"
+#include "transport.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 /* The request as handlers see it (the public ymk_request). */
 struct ymk_request {
 	ymk_server *srv;
+	const struct ymk__transport *transport; /* the connection's, for the TLS accessors */
 	struct ymk_conn *conn; /* the connection's object (session.h); set by the connection */
 	const struct sockaddr *peer;
 	socklen_t peer_len;

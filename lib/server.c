@@ -11,6 +11,7 @@
 #include "os.h"
 #include "out.h"
 #include "request.h"
+#include "tls.h"
 #include "wake.h"
 
 #include <errno.h>
@@ -53,6 +54,7 @@ int ymk_server_new(ymk_server **out, ymk_config *cfg)
 	srv->s.root = NULL;
 	srv->s.error_pages = NULL;
 	srv->s.listen_fd = -1; /* the config's fd is adopted below, only on success */
+	srv->s.tls = NULL;     /* the config's TLS settings become srv->tls below */
 	srv->error_fd = srv->root_fd = srv->listen_fd = srv->wake_fd[0] = srv->wake_fd[1] = -1;
 	int err = YMK_ENOMEM;
 
@@ -77,6 +79,16 @@ int ymk_server_new(ymk_server **out, ymk_config *cfg)
 			goto fail;
 		}
 		srv->error_fd = err;
+	}
+	if (cfg->s.tls) {
+		if (cfg->s.tls->ncerts == 0) {
+			snprintf(cfg->err, sizeof cfg->err,
+				 "tls: TLS settings were given but no certificate");
+			err = YMK_EINVAL;
+			goto fail;
+		}
+		if ((err = ymk__tls_new(&srv->tls, cfg->s.tls, &srv->s, cfg->err, sizeof cfg->err)) < 0)
+			goto fail;
 	}
 	if ((err = ymk__os_pipe(srv->wake_fd)) < 0)
 		goto fail;
@@ -166,6 +178,16 @@ int ymk_server_process(ymk_server *srv)
 	return srv ? ymk__loop_process(srv, 0) : YMK_EINVAL;
 }
 
+int ymk_server_tls_reload(ymk_server *srv)
+{
+	if (!srv)
+		return YMK_EINVAL;
+	if (!srv->tls)
+		return YMK_ESTATE;
+	ymk__tls_request_reload(srv->tls);
+	return 0;
+}
+
 int ymk_server_port(const ymk_server *srv)
 {
 	return srv ? srv->port : YMK_EINVAL;
@@ -176,6 +198,7 @@ void ymk_server_free(ymk_server *srv)
 	if (!srv)
 		return;
 	ymk__loop_free(srv);
+	ymk__tls_free(srv->tls);      /* after the connections, which hold its contexts */
 	ymk__sched_free(&srv->sched); /* after the loop: closing requests may still set timers */
 	ymk__fcache_free(srv);
 	ymk__pool_free(&srv->pool_in);

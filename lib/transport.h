@@ -43,6 +43,10 @@ struct ymk__transport {
 	int fd;           /* the fd whose readiness drives the transport */
 	unsigned blocked; /* after -EAGAIN: YMK__TR_READ or YMK__TR_WRITE */
 	void *impl;       /* the layer's state; NULL for a plain socket */
+	/* A deadline of the layer's own (monotonic ms; 0: none), which the connection keeps as well
+	 * as its own: a TLS handshake's. When it passes before a request began, the connection is
+	 * closed unanswered. */
+	uint64_t deadline;
 };
 
 /* A plain socket transport over the connected, non-blocking socket fd (transport_sock.c). */

@@ -332,10 +332,22 @@ fi
 
 # firmware-ui: the page rendered from the compiled-in template, the rest of the UI from the bundle,
 # the JSON API, and firmware uploads checked by the path policy (413, 403) and the upload verdict
-# (magic and CRC-32: 422), whose refusals carry a JSON reason.
+# (magic and CRC-32: 422), whose refusals carry a JSON reason. Over HTTPS when the library has TLS,
+# with the self-signed certificate the program made in its data directory at its first start,
+# trusted by curl as the only CA (CURL_CA_BUNDLE) and checked for "localhost".
 www=$src/examples/firmware-ui/www
 data=$tmp/fw-data
 start "$build/examples/firmware-ui" --data "$data"
+if grep -q 'listening on port .* (https)' "$srvlog"; then
+	[ -s "$data/tls-cert.pem" ] && [ "$(stat -c %a "$data/tls-key.pem")" = 600 ] ||
+		fail "firmware-ui: no certificate (or a readable key) in its data directory"
+	grep -q 'made a self-signed certificate for localhost' "$srvlog" || fail "firmware-ui: first start not logged"
+	export CURL_CA_BUNDLE=$data/tls-cert.pem
+	url=https://localhost:$port
+	[ "$(curl -s -o /dev/null -w '%{ssl_verify_result}' "$url/")" = 0 ] || fail "firmware-ui: certificate not verified"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")" = 000 ] || fail "firmware-ui: plain HTTP answered"
+	ok
+fi
 h=$tmp/fw-head
 header() { sed -n "s/^$1: *\\(.*\\)\\r\$/\\1/Ip" "$h"; }
 [ "$(curl -s -D "$h" -o "$tmp/fw-index" -w '%{http_code}' "$url/")" = 200 ] || fail "firmware-ui: GET /"
@@ -463,11 +475,22 @@ got=$(status -T "$tmp/fw1" "$url/other.bin")
 [ ! -e "$data/other.bin" ] || fail "firmware-ui: /other.bin stored"
 ok
 expect 405 "firmware-ui: DELETE" -X DELETE "$url/firmware.bin"
-[ "$(ls -A "$data")" = firmware.bin ] || fail "firmware-ui: data dir holds $(ls -A "$data")"
+[ "$(ls -A "$data" | grep -v '^tls-')" = firmware.bin ] || fail "firmware-ui: data dir holds $(ls -A "$data")"
 ok
 grep -q "\"firmware\":{\"present\":true,\"size\":$(stat -c %s "$tmp/fw2")}" <(curl -s "$url/api/status") ||
 	fail "firmware-ui: status after upload"
 ok
 stop
+if [ -n "${CURL_CA_BUNDLE:-}" ]; then
+	# A second start keeps the certificate it made (a browser's exception stays valid).
+	before=$(cat "$data/tls-cert.pem")
+	start "$build/examples/firmware-ui" --data "$data"
+	url=https://localhost:$port
+	[ "$(status "$url/api/status")" = 200 ] && [ "$before" = "$(cat "$data/tls-cert.pem")" ] &&
+		! grep -q 'made a self-signed' "$srvlog" || fail "firmware-ui: the certificate changed on a restart"
+	ok
+	stop
+	unset CURL_CA_BUNDLE
+fi
 
 echo "examples: $pass checks passed"

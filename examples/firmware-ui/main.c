@@ -14,12 +14,20 @@
  * before it in the last 4 bytes; 422 otherwise, and the previous image stays). Their refusals
  * carry a JSON reason, which the page shows. GET /firmware.bin downloads the stored image.
  *
- * usage: firmware-ui [--listen ADDR:PORT] [--data DIR]
- * It prints "firmware-ui: listening on port N" on stderr once it is ready. */
+ * It serves HTTPS when the library has TLS: with --tls-cert and --tls-key, or else with the
+ * certificate it keeps in the data directory (tls-cert.pem, tls-key.pem), which it makes itself
+ * at its first start (self-signed, for --tls-host, default "localhost"), since a device ships
+ * without one. docs/tls.md says how a browser is told to trust it. --plain serves HTTP.
+ *
+ * usage: firmware-ui [--listen ADDR:PORT] [--data DIR] [--tls-cert FILE --tls-key FILE]
+ *                    [--tls-host NAME] [--plain]
+ * It prints "firmware-ui: listening on port N" on stderr once it is ready, followed by " (https)"
+ * over TLS. */
 #include <ymawky.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -625,18 +633,86 @@ static void on_signal(int sig)
 	ymk_server_stop(server);
 }
 
+/* Writes text to name in the data directory through a temporary name, so that a power cut leaves
+ * either no file or the whole one. 0 or -1. */
+static int save_file(const char *name, const char *text, mode_t mode)
+{
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+	int fd = openat(data_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	size_t len = strlen(text), off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0 || renameat(data_fd, tmp, data_fd, name) < 0)
+		return -1;
+	return 0;
+}
+
+/* The device's certificate: the data directory's, made at the first start. Adds it to cfg. */
+static int device_certificate(ymk_config *cfg, const char *data, const char *host)
+{
+	char cert[PATH_MAX], key[PATH_MAX];
+	snprintf(cert, sizeof cert, "%s/tls-cert.pem", data);
+	snprintf(key, sizeof key, "%s/tls-key.pem", data);
+	if (faccessat(data_fd, "tls-cert.pem", R_OK, 0) != 0 ||
+	    faccessat(data_fd, "tls-key.pem", R_OK, 0) != 0) {
+		static char cert_pem[4096], key_pem[4096];
+		int err = ymk_tls_self_signed(host, 825, cert_pem, sizeof cert_pem, key_pem, sizeof key_pem);
+		if (err) {
+			fprintf(stderr, "firmware-ui: making a certificate for %s: %s\n", host,
+				ymk_strerror(err));
+			return err;
+		}
+		/* The key first: a certificate without its key is never left behind. */
+		if (save_file("tls-key.pem", key_pem, 0600) < 0 ||
+		    save_file("tls-cert.pem", cert_pem, 0644) < 0) {
+			fprintf(stderr, "firmware-ui: saving the certificate in %s: %s\n", data,
+				strerror(errno));
+			return YMK_EINVAL;
+		}
+		memset(key_pem, 0, sizeof key_pem);
+		fprintf(stderr, "firmware-ui: made a self-signed certificate for %s: %s\n", host, cert);
+	}
+	return ymk_config_add_tls_cert_file(cfg, cert, key) < 0 ? YMK_ETLS : 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *listen = "127.0.0.1:8080", *data = "firmware-data";
+	const char *listen = "127.0.0.1:8080", *data = "firmware-data", *tls_cert = NULL, *tls_key = NULL,
+		   *tls_host = "localhost";
+	int plain = !ymk_tls_backend();
 	for (int i = 1; i < argc; i += 2) {
-		if (i + 1 < argc && !strcmp(argv[i], "--listen"))
+		if (!strcmp(argv[i], "--plain")) {
+			plain = 1;
+			i--;
+		} else if (i + 1 < argc && !strcmp(argv[i], "--listen"))
 			listen = argv[i + 1];
 		else if (i + 1 < argc && !strcmp(argv[i], "--data"))
 			data = argv[i + 1];
+		else if (i + 1 < argc && !strcmp(argv[i], "--tls-cert"))
+			tls_cert = argv[i + 1];
+		else if (i + 1 < argc && !strcmp(argv[i], "--tls-key"))
+			tls_key = argv[i + 1];
+		else if (i + 1 < argc && !strcmp(argv[i], "--tls-host"))
+			tls_host = argv[i + 1];
 		else {
-			fprintf(stderr, "usage: firmware-ui [--listen ADDR:PORT] [--data DIR]\n");
+			fprintf(stderr,
+				"usage: firmware-ui [--listen ADDR:PORT] [--data DIR] [--tls-cert FILE "
+				"--tls-key FILE] [--tls-host NAME] [--plain]\n");
 			return 2;
 		}
+	}
+	if (!tls_cert != !tls_key) {
+		fprintf(stderr, "firmware-ui: --tls-cert and --tls-key go together\n");
+		return 2;
 	}
 	if (mkdir(data, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "firmware-ui: %s: %s\n", data, strerror(errno));
@@ -676,6 +752,10 @@ int main(int argc, char **argv)
 		err = ymk_config_set_access_log(cfg, count, NULL);
 	if (!err)
 		err = ymk_config_set_log(cfg, log_line, NULL);
+	if (!err && !plain && tls_cert && ymk_config_add_tls_cert_file(cfg, tls_cert, tls_key) < 0)
+		err = YMK_ETLS;
+	else if (!err && !plain && !tls_cert)
+		err = device_certificate(cfg, data, tls_host);
 	if (!err)
 		err = ymk_server_new(&server, cfg);
 	if (err) {
@@ -690,7 +770,8 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	fprintf(stderr, "firmware-ui: listening on port %d\n", ymk_server_port(server));
+	fprintf(stderr, "firmware-ui: listening on port %d%s\n", ymk_server_port(server),
+		plain ? "" : " (https)");
 	err = ymk_server_run(server);
 	ymk_server_free(server);
 	close(data_fd);

@@ -57,8 +57,8 @@ static int handler(ymk_request *req, void *user)
 		if (!j)
 			return 503;
 		j->left = size_of(req);
-		return ymk_respond_producer(req, 200, "application/octet-stream", known ? (int64_t)j->left : -1,
-					    produce, free, j);
+		return ymk_respond_producer(req, 200, "application/octet-stream",
+					    known ? (int64_t)j->left : -1, produce, free, j);
 	}
 	if (!strcmp(path, "/buffer")) {
 		uint64_t n = size_of(req);
@@ -116,7 +116,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = ymk_server_new(&server, cfg);
 	if (err) {
-		fprintf(stderr, "stream-server: %s (%s)\n", ymk_strerror(err), cfg ? ymk_config_error(cfg) : "");
+		fprintf(stderr, "stream-server: %s (%s)\n", ymk_strerror(err),
+			cfg ? ymk_config_error(cfg) : "");
 		ymk_config_free(cfg);
 		return 1;
 	}

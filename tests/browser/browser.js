@@ -16,6 +16,7 @@
 // failure. run.sh checks the prerequisites (and skips, exit 77, without them).
 'use strict';
 
+const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -75,7 +76,8 @@ function startServer(name, argv) {
         const m = /(?:listening|serving .*) on port (\d+)/.exec(line);
         if (m && !s.port) {
           s.port = Number(m[1]);
-          s.url = 'http://127.0.0.1:' + s.port;
+          // firmware-ui says "(https)" when it serves TLS with its self-signed certificate.
+          s.url = (/listening on port \d+ \(https\)/.test(line) ? 'https://localhost:' : 'http://127.0.0.1:') + s.port;
           clearTimeout(timer);
           resolve(s);
         }
@@ -377,12 +379,24 @@ async function main() {
   // Debian's Chromium; launch() gives it a fresh temporary profile (its own --user-data-dir) and
   // headless: true adds --headless. Nothing reaches out: no QUIC, no background networking, no
   // component updates, no sync.
+  const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  // firmware-ui serves HTTPS with the self-signed certificate it makes at its first start: a first
+  // start makes it now, and Chromium is told to trust its key, as a user who installed the
+  // certificate would have it (docs/tls.md), so that pages are cached and revalidated as usual.
+  const first = await startServer('firmware-ui (first start)', [path.join(build, 'examples/firmware-ui'),
+    '--listen', '127.0.0.1:0', '--data', path.join(tmp, 'fw-data')]);
+  check(await stopServer(first), 'firmware-ui: the first start exits cleanly', JSON.stringify(first.exited));
+  const certFile = path.join(tmp, 'fw-data', 'tls-cert.pem');
+  if (first.url.startsWith('https:')) {
+    const spki = new crypto.X509Certificate(fs.readFileSync(certFile)).publicKey.export({ type: 'spki', format: 'der' });
+    args.push('--ignore-certificate-errors-spki-list=' + crypto.createHash('sha256').update(spki).digest('base64'));
+  }
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
     timeout: 2 * WAIT_MS,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args,
   });
   console.log('browser: Chromium ' + browser.version() + ', playwright-core ' +
     require(path.resolve(process.env.YMK_NODE_MODULES, 'playwright-core/package.json')).version);

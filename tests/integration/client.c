@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,12 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#if TC_TLS
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#endif
 
 /* Results of fill(). */
 enum { FILL_DATA = 1, FILL_EOF = 0, FILL_ERROR = -1, FILL_TIMEOUT = -2 };
@@ -53,11 +60,30 @@ static int remaining_ms(long long deadline)
 /* Waits for events on the socket: 1 ready, 0 deadline passed, -1 error. */
 static int wait_fd(tc_conn *c, short events, long long deadline)
 {
+#if TC_TLS
+	if (c->tls && (events & POLLIN) && SSL_pending(c->tls) > 0)
+		return 1;
+#endif
 	for (;;) {
 		struct pollfd p = {.fd = c->fd, .events = events};
 		int left = remaining_ms(deadline);
 		int n = poll(&p, 1, left);
 
+#if TC_TLS
+		if (n > 0 && c->tls && events == POLLIN && SSL_is_init_finished(c->tls)) {
+			/* Readable may be a record that carries no data (a TLS 1.3 session ticket):
+			 * only data, an end or an error counts. */
+			char b;
+			size_t got;
+			ERR_clear_error();
+			if (SSL_peek_ex(c->tls, &b, 1, &got) ||
+			    SSL_get_error(c->tls, 0) != SSL_ERROR_WANT_READ) {
+				ERR_clear_error();
+				return 1;
+			}
+			continue;
+		}
+#endif
 		if (n > 0)
 			return 1;
 		if (n == 0) {
@@ -103,12 +129,171 @@ const char *tc_show(const char *data, size_t len)
 	return out;
 }
 
+static int connect_any(tc_conn *c, const char *src, const char *host, int port, int timeout_ms, int tls,
+		       const char *sni, const char *alpn);
+
+#if TC_TLS
+bool tc_tls_enabled(void)
+{
+	const char *ca = getenv("YMK_TEST_TLS_CA");
+	return ca && *ca;
+}
+
+static SSL_CTX *client_ctx(void)
+{
+	static SSL_CTX *ctx;
+	if (!ctx) {
+		signal(SIGPIPE, SIG_IGN); /* OpenSSL writes to the socket with write() */
+		ctx = SSL_CTX_new(TLS_client_method());
+		if (!ctx)
+			return NULL;
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		if (SSL_CTX_load_verify_locations(ctx, getenv("YMK_TEST_TLS_CA"), NULL) != 1) {
+			SSL_CTX_free(ctx);
+			ctx = NULL;
+			return NULL;
+		}
+		SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	}
+	return ctx;
+}
+
+static const char *ssl_why(void)
+{
+	static char buf[200];
+	unsigned long e = ERR_get_error();
+	ERR_error_string_n(e, buf, sizeof buf);
+	ERR_clear_error();
+	return e ? buf : "no OpenSSL error";
+}
+
+/* Waits for what OpenSSL asked for after a failed call; 1 go on, 0 timeout, -1 error. */
+static int tls_wait(tc_conn *c, int ret, long long deadline)
+{
+	int e = SSL_get_error(c->tls, ret);
+	if (e == SSL_ERROR_WANT_READ)
+		return wait_fd(c, POLLIN, deadline);
+	if (e == SSL_ERROR_WANT_WRITE)
+		return wait_fd(c, POLLOUT, deadline);
+	return -2;
+}
+
+static int tls_handshake(tc_conn *c, const char *host, const char *sni, const char *alpn, long long deadline)
+{
+	SSL_CTX *ctx = client_ctx();
+	if (!ctx) {
+		set_err(c, "TLS client context (CA %s): %s", getenv("YMK_TEST_TLS_CA"), ssl_why());
+		return -1;
+	}
+	c->tls = SSL_new(ctx);
+	if (!c->tls || !SSL_set_fd(c->tls, c->fd)) {
+		set_err(c, "SSL_new: %s", ssl_why());
+		return -1;
+	}
+	if (sni)
+		SSL_set_tlsext_host_name(c->tls, sni);
+	static const unsigned char http11[] = "\x08http/1.1";
+	if (alpn)
+		SSL_set_alpn_protos(c->tls, (const unsigned char *)alpn, (unsigned)strlen(alpn));
+	else
+		SSL_set_alpn_protos(c->tls, http11, sizeof http11 - 1);
+	/* The certificate must name what was asked for: the SNI name, else the address. */
+	X509_VERIFY_PARAM *vp = SSL_get0_param(c->tls);
+	if (sni)
+		X509_VERIFY_PARAM_set1_host(vp, sni, 0);
+	else if (!X509_VERIFY_PARAM_set1_ip_asc(vp, host))
+		X509_VERIFY_PARAM_set1_host(vp, host, 0);
+	SSL_set_connect_state(c->tls);
+	for (;;) {
+		ERR_clear_error();
+		int r = SSL_do_handshake(c->tls);
+		if (r == 1)
+			return 0;
+		int w = tls_wait(c, r, deadline);
+		if (w == 1)
+			continue;
+		if (w == 0)
+			set_err(c, "TLS handshake: timed out");
+		else if (w == -2)
+			set_err(c, "TLS handshake failed: %s (verify: %s)", ssl_why(),
+				X509_verify_cert_error_string(SSL_get_verify_result(c->tls)));
+		return -1;
+	}
+}
+
 int tc_connect(tc_conn *c, const char *host, int port, int timeout_ms)
 {
 	return tc_connect_from(c, NULL, host, port, timeout_ms);
 }
 
 int tc_connect_from(tc_conn *c, const char *src, const char *host, int port, int timeout_ms)
+{
+	const char *sni = getenv("YMK_TEST_TLS_SNI");
+	return connect_any(c, src, host, port, timeout_ms, tc_tls_enabled(), sni ? sni : "localhost", NULL);
+}
+
+int tc_connect_tls(tc_conn *c, const char *host, int port, const char *sni, const char *alpn, int timeout_ms)
+{
+	return connect_any(c, NULL, host, port, timeout_ms, 1, sni, alpn);
+}
+
+const char *tc_tls_version(const tc_conn *c)
+{
+	return c->tls ? SSL_get_version(c->tls) : NULL;
+}
+
+const char *tc_tls_peer_cn(const tc_conn *c, char *buf, size_t len)
+{
+	if (!c->tls)
+		return NULL;
+	X509 *x = SSL_get1_peer_certificate(c->tls);
+	if (!x)
+		return NULL;
+	int n = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, buf, (int)len);
+	X509_free(x);
+	return n < 0 ? NULL : buf;
+}
+
+#else
+bool tc_tls_enabled(void)
+{
+	return false;
+}
+
+int tc_connect_tls(tc_conn *c, const char *host, int port, const char *sni, const char *alpn, int timeout_ms)
+{
+	(void)host, (void)port, (void)sni, (void)alpn, (void)timeout_ms;
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	set_err(c, "the tests were built without OpenSSL");
+	return -1;
+}
+
+int tc_connect(tc_conn *c, const char *host, int port, int timeout_ms)
+{
+	return tc_connect_from(c, NULL, host, port, timeout_ms);
+}
+
+int tc_connect_from(tc_conn *c, const char *src, const char *host, int port, int timeout_ms)
+{
+	return connect_any(c, src, host, port, timeout_ms, 0, NULL, NULL);
+}
+
+const char *tc_tls_version(const tc_conn *c)
+{
+	(void)c;
+	return NULL;
+}
+
+const char *tc_tls_peer_cn(const tc_conn *c, char *buf, size_t len)
+{
+	(void)c, (void)buf, (void)len;
+	return NULL;
+}
+#endif
+
+static int connect_any(tc_conn *c, const char *src, const char *host, int port, int timeout_ms, int tls,
+		       const char *sni, const char *alpn)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
@@ -146,8 +331,8 @@ int tc_connect_from(tc_conn *c, const char *src, const char *host, int port, int
 		memset(&from, 0, sizeof from);
 		from.ss_family = ss.ss_family;
 		int ok = ss.ss_family == AF_INET
-				 ? inet_pton(AF_INET, src, &((struct sockaddr_in *)&from)->sin_addr)
-				 : inet_pton(AF_INET6, src, &((struct sockaddr_in6 *)&from)->sin6_addr);
+			       ? inet_pton(AF_INET, src, &((struct sockaddr_in *)&from)->sin_addr)
+			       : inet_pton(AF_INET6, src, &((struct sockaddr_in6 *)&from)->sin6_addr);
 		if (ok != 1 || bind(c->fd, (struct sockaddr *)&from, len) < 0) {
 			set_err(c, "bind to %s: %s", src, ok != 1 ? "bad address" : strerror(errno));
 			goto fail;
@@ -176,8 +361,19 @@ int tc_connect_from(tc_conn *c, const char *src, const char *host, int port, int
 	}
 	/* Small writes (a paced client) must leave at once. */
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#if TC_TLS
+	if (tls && tls_handshake(c, host, sni, alpn, tc_now_ms() + timeout_ms) < 0)
+		goto fail;
+#else
+	(void)tls, (void)sni, (void)alpn;
+#endif
 	return 0;
 fail:
+#if TC_TLS
+	if (c->tls)
+		SSL_free(c->tls);
+#endif
+	c->tls = NULL;
 	close(c->fd);
 	c->fd = -1;
 	return -1;
@@ -185,6 +381,11 @@ fail:
 
 void tc_close(tc_conn *c)
 {
+#if TC_TLS
+	if (c->tls)
+		SSL_free(c->tls);
+#endif
+	c->tls = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -199,6 +400,25 @@ int tc_send(tc_conn *c, const void *data, size_t len, int timeout_ms)
 	const char *p = data;
 	long long deadline = tc_now_ms() + timeout_ms;
 
+#if TC_TLS
+	while (len > 0 && c->tls) {
+		size_t n = 0;
+		ERR_clear_error();
+		if (SSL_write_ex(c->tls, p, len, &n)) {
+			p += n;
+			len -= n;
+			continue;
+		}
+		int w = tls_wait(c, 0, deadline);
+		if (w == 1)
+			continue;
+		if (w == 0)
+			set_err(c, "send: timed out with %zu bytes unsent", len);
+		else if (w == -2)
+			set_err(c, "send: TLS: %s (%zu bytes unsent)", ssl_why(), len);
+		return -1;
+	}
+#endif
 	while (len > 0) {
 		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
 		int w;
@@ -224,6 +444,21 @@ int tc_send(tc_conn *c, const void *data, size_t len, int timeout_ms)
 		return -1;
 	}
 	return 0;
+}
+
+long tc_send_once(tc_conn *c, const void *data, size_t len)
+{
+#if TC_TLS
+	if (c->tls) {
+		size_t n = 0;
+		ERR_clear_error();
+		if (SSL_write_ex(c->tls, data, len, &n))
+			return (long)n;
+		ERR_clear_error();
+		return -1;
+	}
+#endif
+	return (long)send(c->fd, data, len, MSG_NOSIGNAL);
 }
 
 int tc_send_str(tc_conn *c, const char *s, int timeout_ms)
@@ -255,6 +490,32 @@ static int fill(tc_conn *c, long long deadline)
 		c->buf = nb;
 		c->cap = cap;
 	}
+#if TC_TLS
+	while (c->tls) {
+		size_t n = 0;
+		ERR_clear_error();
+		if (SSL_read_ex(c->tls, c->buf + c->len, c->cap - c->len, &n)) {
+			c->len += n;
+			return FILL_DATA;
+		}
+		int e = SSL_get_error(c->tls, 0);
+		if (e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL || e == SSL_ERROR_SSL) {
+			/* close_notify, a FIN or a reset: the stream ended (a reset shows as errno) */
+			c->eof = true;
+			c->reset = e == SSL_ERROR_SYSCALL && errno == ECONNRESET;
+			ERR_clear_error();
+			return FILL_EOF;
+		}
+		int w = tls_wait(c, 0, deadline);
+		if (w == 0) {
+			set_err(c, "timed out waiting for the server (%zu bytes buffered: %s)", c->len,
+				tc_show(c->buf, c->len));
+			return FILL_TIMEOUT;
+		}
+		if (w < 0)
+			return FILL_ERROR;
+	}
+#endif
 	for (;;) {
 		ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
 		int w;
@@ -420,8 +681,7 @@ int tc_read_response(tc_conn *c, tc_response *r, bool head_request, int timeout_
 	if (parse_head(c, r) < 0)
 		return -1;
 
-	if (head_request || (r->status >= 100 && r->status < 200) || r->status == 204 ||
-	    r->status == 304) {
+	if (head_request || (r->status >= 100 && r->status < 200) || r->status == 204 || r->status == 304) {
 		r->body = calloc(1, 1);
 		if (r->body == NULL) {
 			set_err(c, "out of memory");

@@ -41,6 +41,14 @@ struct harness H;
 
 static ymk_server *volatile child_server;
 
+/* SIGHUP in the server child: the certificate files are read again (the reload tests). */
+static void on_sighup(int sig)
+{
+	(void)sig;
+	if (child_server != NULL)
+		(void)ymk_server_tls_reload(child_server);
+}
+
 static void on_sigterm(int sig)
 {
 	(void)sig;
@@ -262,8 +270,7 @@ void start(const struct server_opts *o)
 		rc = ymk_config_set_body_deadline(
 			cfg, o->body_grace_ms ? o->body_grace_ms : YMK_DEFAULT_BODY_GRACE_MS,
 			o->body_min_rate ? o->body_min_rate : YMK_DEFAULT_BODY_MIN_RATE);
-		ck_assert_msg(rc == 0, "set_body_deadline: %s (%s)", ymk_strerror(rc),
-			      ymk_config_error(cfg));
+		ck_assert_msg(rc == 0, "set_body_deadline: %s (%s)", ymk_strerror(rc), ymk_config_error(cfg));
 	}
 	if (o->file_mode)
 		ck_assert_int_eq(ymk_config_set_file_mode(cfg, o->file_mode), 0);
@@ -283,6 +290,15 @@ void start(const struct server_opts *o)
 		ck_assert_msg(rc == 0, "set_error_pages(%s): %s (%s)", dir, ymk_strerror(rc),
 			      ymk_config_error(cfg));
 	}
+
+	/* TLS mode (client.h): the same suites over HTTPS, with the test PKI's certificate. */
+	if (getenv("YMK_TEST_TLS_CERT") && !o->no_env_cert) {
+		rc = ymk_config_add_tls_cert_file(cfg, getenv("YMK_TEST_TLS_CERT"),
+						  getenv("YMK_TEST_TLS_KEY"));
+		ck_assert_msg(rc == 0, "add_tls_cert_file: %s (%s)", ymk_strerror(rc), ymk_config_error(cfg));
+	}
+	if (o->configure)
+		o->configure(cfg);
 
 	rc = ymk_server_new(&srv, cfg);
 	ck_assert_msg(rc == 0 && srv != NULL, "ymk_server_new: %d %s (%s)", rc, ymk_strerror(rc),
@@ -306,6 +322,8 @@ void start(const struct server_opts *o)
 		sigemptyset(&sa.sa_mask);
 		child_server = srv;
 		sigaction(SIGTERM, &sa, NULL);
+		sa.sa_handler = on_sighup;
+		sigaction(SIGHUP, &sa, NULL);
 		/* Check kills the test's process group after each test, which would leave no chance
 		 * to clean up: use a group of our own, and never outlive the test process. */
 		setpgid(0, 0);
@@ -410,10 +428,10 @@ void expect_header(const tc_response *r, const char *name, const char *want, con
 {
 	const char *got = tc_header(r, name);
 
-	ck_assert_msg(got != NULL, "%s (status %d): header %s absent, expected \"%s\"", ctx, r->status,
-		      name, want);
-	ck_assert_msg(strcmp(got, want) == 0, "%s (status %d): header %s: expected \"%s\", got \"%s\"",
-		      ctx, r->status, name, want, got);
+	ck_assert_msg(got != NULL, "%s (status %d): header %s absent, expected \"%s\"", ctx, r->status, name,
+		      want);
+	ck_assert_msg(strcmp(got, want) == 0, "%s (status %d): header %s: expected \"%s\", got \"%s\"", ctx,
+		      r->status, name, want, got);
 }
 
 void expect_no_header(const tc_response *r, const char *name, const char *ctx)
@@ -526,7 +544,6 @@ void run_get_cases(const struct get_case *cases, size_t n)
 		tc_response_free(&r);
 	}
 }
-
 
 void text_add(struct text *t, const char *fmt, ...)
 {

@@ -47,7 +47,7 @@ extern const char RESERVED[];     /* root/.ymk-upload-123 */
 
 /* The state of the current test. */
 struct harness {
-	pid_t owner;             /* the test process (atexit runs only there) */
+	pid_t owner; /* the test process (atexit runs only there) */
 	bool atexit_set;
 	char base[PATH_MAX];     /* the mkdtemp() directory; "" when none */
 	char root[PATH_MAX];     /* base/root: the document root */
@@ -82,10 +82,15 @@ struct server_opts {
 	void *verdict_user;
 	bool listing;
 	bool precompressed;
-	const char *error_pages; /* a directory name under H.base (made by .fixtures) */
-	void (*fixtures)(void);  /* adds fixtures after the common tree was built */
-	unsigned workers;        /* event-model processes (0: the default, one) */
+	const char *error_pages;            /* a directory name under H.base (made by .fixtures) */
+	void (*fixtures)(void);             /* adds fixtures after the common tree was built */
+	void (*configure)(ymk_config *cfg); /* last settings before the server is made (TLS tests) */
+	bool no_env_cert; /* TLS mode: leave out YMK_TEST_TLS_CERT (configure adds certificates) */
+	unsigned workers; /* event-model processes (0: the default, one) */
 };
+
+/* In TLS mode (client.h) the server gets YMK_TEST_TLS_CERT and YMK_TEST_TLS_KEY, and SIGHUP
+ * makes the server process call ymk_server_tls_reload(). */
 
 /* YMK_MODEL_EVENT for loop index 0, YMK_MODEL_FORK for 1. */
 int model_of(int i);
@@ -95,9 +100,9 @@ void join(char *out, size_t size, const char *dir, const char *name);
 void put_file(const char *dir, const char *name, const void *data, size_t len);
 void put_text(const char *dir, const char *name, const char *text);
 void make_dir(const char *dir, const char *name);
-void make_link(const char *target, const char *name);                  /* in the root */
+void make_link(const char *target, const char *name);                     /* in the root */
 void make_link_in(const char *dir, const char *target, const char *name); /* anywhere */
-unsigned char big_byte(size_t i); /* byte i of big.bin */
+unsigned char big_byte(size_t i);                                         /* byte i of big.bin */
 
 /* Lifecycle. start() builds the tree, then the server; stop() asserts a clean exit after SIGTERM
  * and removes the tree. scratch_dir() only builds the tree (tests without a server). */

@@ -109,8 +109,8 @@ static int serve_produce(ymk_request *req)
 	p->n = qnum(req, "n", 1000000);
 	p->fail_at = qnum(req, "fail", 0);
 	ymk_request_on_close(req, counted_close, NULL);
-	return ymk_respond_producer(req, 200, "application/octet-stream", qnum(req, "len", 0) ? (int64_t)p->n : -1,
-				    produce, counted_free, p);
+	return ymk_respond_producer(req, 200, "application/octet-stream",
+				    qnum(req, "len", 0) ? (int64_t)p->n : -1, produce, counted_free, p);
 }
 
 /* SSE clients of this process, pushed to by one server timer. */
@@ -284,7 +284,8 @@ static int handler(ymk_request *req, void *user)
 	if (!strcmp(path, "/take")) {
 		char *copy = malloc(sizeof TAKEN);
 		memcpy(copy, TAKEN, sizeof TAKEN);
-		return ymk_respond_buffer_take(req, 200, "text/plain", copy, sizeof TAKEN - 1, counted_free, copy);
+		return ymk_respond_buffer_take(req, 200, "text/plain", copy, sizeof TAKEN - 1, counted_free,
+					       copy);
 	}
 	return YMK_PASS;
 }
@@ -321,8 +322,8 @@ static size_t dechunk_feed(struct dechunk *k, const char *in, size_t len)
 	size_t used = 0;
 	while (!k->done && used < len) {
 		size_t cons = 0, prod = 0;
-		int r = ymk__chunked_decode(&k->d, in + used, len - used, &cons, k->out + k->len, k->cap - k->len,
-					    &prod);
+		int r = ymk__chunked_decode(&k->d, in + used, len - used, &cons, k->out + k->len,
+					    k->cap - k->len, &prod);
 		ck_assert_msg(r >= 0, "the chunked framing is malformed (after %zu body bytes)", k->len);
 		used += cons;
 		k->len += prod;
@@ -355,7 +356,8 @@ static void read_chunked(tc_conn *c, struct dechunk *k, const char *until, const
 		ssize_t n = recv_within(c, buf, sizeof buf, IO_MS);
 		ck_assert_msg(n > 0, "%s: %s after %zu body bytes", ctx, n ? "timeout" : "EOF", k->len);
 		used = dechunk_feed(k, buf, (size_t)n);
-		ck_assert_msg(used == (size_t)n, "%s: %zd bytes after the last chunk", ctx, n - (ssize_t)used);
+		ck_assert_msg(used == (size_t)n, "%s: %zd bytes after the last chunk", ctx,
+			      n - (ssize_t)used);
 	}
 }
 
@@ -363,7 +365,8 @@ static void expect_pattern(const char *b, size_t len, const char *ctx)
 {
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)b[i] != big_byte(i))
-			ck_abort_msg("%s: body byte %zu is %u, want %u", ctx, i, (unsigned char)b[i], big_byte(i));
+			ck_abort_msg("%s: body byte %zu is %u, want %u", ctx, i, (unsigned char)b[i],
+				     big_byte(i));
 }
 
 static void get_head(tc_conn *c, const char *raw, tc_response *r, const char *ctx)
@@ -420,9 +423,10 @@ START_TEST(test_curl)
 	start_stream_server(_i);
 	for (int v = 0; v < 2; v++) {
 		join(path, sizeof path, H.base, "curl.out");
-		snprintf(cmd, sizeof cmd,
-			 "curl -sS --fail --max-time 20 %s -D %s.head -o %s 'http://127.0.0.1:%d/produce?n=700000'",
-			 v ? "--http1.0" : "--http1.1", path, path, H.port);
+		snprintf(
+			cmd, sizeof cmd,
+			"curl -sS --fail --max-time 20 %s -D %s.head -o %s 'http://127.0.0.1:%d/produce?n=700000'",
+			v ? "--http1.0" : "--http1.1", path, path, H.port);
 		ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
 		size_t len;
 		char *body = read_whole(path, &len);
@@ -435,10 +439,12 @@ START_TEST(test_curl)
 		char *head = read_whole(head_path, &len);
 		ck_assert_ptr_nonnull(head);
 		if (v)
-			ck_assert_msg(!strcasestr(head, "transfer-encoding") && strcasestr(head, "connection: close"),
+			ck_assert_msg(!strcasestr(head, "transfer-encoding") &&
+					      strcasestr(head, "connection: close"),
 				      "HTTP/1.0 answer head: %s", head);
 		else
-			ck_assert_msg(strcasestr(head, "transfer-encoding: chunked"), "HTTP/1.1 answer head: %s", head);
+			ck_assert_msg(strcasestr(head, "transfer-encoding: chunked"),
+				      "HTTP/1.1 answer head: %s", head);
 		free(head);
 	}
 	stop();
@@ -546,7 +552,8 @@ START_TEST(test_producer_fails)
 	static char buf[65536];
 	start_stream_server(_i);
 	conn_open(&c);
-	get_head(&c, "GET /produce?n=1000000&fail=200000 HTTP/1.1\r\nHost: x\r\n\r\n", &r, "failing producer");
+	get_head(&c, "GET /produce?n=1000000&fail=200000 HTTP/1.1\r\nHost: x\r\n\r\n", &r,
+		 "failing producer");
 	tc_response_free(&r);
 	dechunk_init(&k, 2000000);
 	dechunk_feed(&k, c.buf, c.len);
@@ -681,7 +688,9 @@ static unsigned send_body(tc_conn *c, size_t total, int chunked)
 	static char block[1 << 20];
 	unsigned sum = 0;
 	for (size_t off = 0; off < total;) {
-		size_t n = total - off < (chunked ? 100000 : sizeof block) ? total - off : (chunked ? 100000 : sizeof block);
+		size_t n = total - off < (chunked ? 100000 : sizeof block)
+				 ? total - off
+				 : (chunked ? 100000 : sizeof block);
 		for (size_t i = 0; i < n; i++) {
 			block[i] = (char)big_byte(off + i);
 			sum = sum * 31 + (unsigned char)block[i];
@@ -711,7 +720,8 @@ START_TEST(test_body_50mb)
 	conn_open(&c);
 	/* With 100 Continue: the client waits for it before the body. */
 	snprintf(head, sizeof head,
-		 "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\nExpect: 100-continue\r\n\r\n", total);
+		 "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\nExpect: 100-continue\r\n\r\n",
+		 total);
 	ck_assert_int_eq(tc_send_str(&c, head, IO_MS), 0);
 	ck_assert_int_eq(tc_read_response(&c, &r, false, IO_MS), 0);
 	expect_status(&r, 100, "POST /upload (Expect)");
@@ -725,9 +735,11 @@ START_TEST(test_body_50mb)
 
 	/* Chunked, and paused after every piece (resumed from a server timer). */
 	const size_t part = 8u << 20;
-	ck_assert_int_eq(tc_send_str(&c, "POST /upload?pause=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
-				     IO_MS),
-			 0);
+	ck_assert_int_eq(
+		tc_send_str(&c,
+			    "POST /upload?pause=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+			    IO_MS),
+		0);
 	sum = send_body(&c, part, 1);
 	ck_assert_msg(tc_read_response(&c, &r, false, 60000) == 0, "POST /upload?pause=1: %s", c.err);
 	snprintf(want, sizeof want, "%zu %u", part, sum);

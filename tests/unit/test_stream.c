@@ -146,7 +146,8 @@ static int dechunk(const char *in, size_t len, char *outb, size_t cap, size_t *o
 	ymk__chunked_init(&d, UINT64_MAX);
 	for (;;) {
 		size_t cons = 0, prod = 0;
-		int r = ymk__chunked_decode(&d, in + used, len - used, &cons, outb + total, cap - total, &prod);
+		int r = ymk__chunked_decode(&d, in + used, len - used, &cons, outb + total, cap - total,
+					    &prod);
 		used += cons;
 		total += prod;
 		ck_assert_int_ge(r, 0);
@@ -707,7 +708,8 @@ END_TEST
 /* What a deferred request holds beyond an idle keep-alive connection. */
 START_TEST(test_deferred_footprint)
 {
-	static const char get[] = "GET /events HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nAccept: text/event-stream\r\n\r\n";
+	static const char get[] =
+		"GET /events HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nAccept: text/event-stream\r\n\r\n";
 	scenario = open_sse;
 	open_conn(get, sizeof get - 1);
 	unsigned long before = ymk__alloc_count();
@@ -794,7 +796,8 @@ START_TEST(test_body_stream)
 	ck_assert_int_eq(step(), YMK__WANT_WAIT);
 	ck_assert_int_eq(cb.body_calls, 1);
 	/* A pause does not count against the body deadline; the idle limit applies. */
-	ck_assert_uint_eq(ymk__conn_deadline(&conn), conn.req->body_sink->t_paused + YMK_DEFAULT_DEFERRED_TIMEOUT_MS);
+	ck_assert_uint_eq(ymk__conn_deadline(&conn),
+			  conn.req->body_sink->t_paused + YMK_DEFAULT_DEFERRED_TIMEOUT_MS);
 	ck_assert_int_eq(ymk_request_resume_body(held), 0);
 	ck_assert_int_eq(run_ready(YMK__WANT_WAIT), YMK__WANT_WAIT);
 	ck_assert_int_eq(cb.body_calls, 2);
@@ -809,7 +812,8 @@ START_TEST(test_body_stream)
 	static char big[100000];
 	memset(big, 'a', sizeof big);
 	char req[200];
-	int hn = snprintf(req, sizeof req, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", sizeof big);
+	int hn = snprintf(req, sizeof req, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
+			  sizeof big);
 	static char all[100200];
 	memcpy(all, req, (size_t)hn);
 	memcpy(all + hn, big, sizeof big);
