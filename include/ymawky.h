@@ -433,7 +433,7 @@ YMK_EXPORT int ymk_config_set_body_deadline(ymk_config *cfg, unsigned grace_ms, 
 YMK_EXPORT int ymk_config_set_file_mode(ymk_config *cfg, unsigned mode);
 
 /* The open-file cache of the static handler: up to `entries` files (0..4096; 0 turns it off)
- * stay open per process, small ones (16 KiB) with their bytes in memory, so a repeated request
+ * stay open per process, small ones (8 KiB) with their bytes in memory, so a repeated request
  * costs one fstat() instead of an open, a stat and a close. Every hit is checked with fstat() of
  * the open file: a file replaced or deleted (by this server's PUT/DELETE or anyone else) or
  * changed in place is reopened at once. A cached file is reopened by path at least every

@@ -14,7 +14,10 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define YMK__FCACHE_SMALL 16384 /* files up to this size are kept in memory */
+/* Files up to this size are kept in memory and leave with the head in one send; larger ones go by
+ * sendfile() from the cached descriptor. At 16 KiB the copy cost the client more than sendfile's
+ * page-cache pages did (docs/performance.md, the 16 KiB case); at 8 KiB the two are even. */
+#define YMK__FCACHE_SMALL 8192
 
 struct ymk__fentry;
 
