@@ -38,7 +38,9 @@ enum ymk__body_kind {
  * behind it). */
 #define YMK__OUT_YIELD 3
 #define YMK__OUT_STEP_BYTES (64u * 1024)
-#define YMK__OUT_STEP_FILE_BYTES (1024u * 1024) /* sendfile copies nothing: a larger share */
+/* sendfile() copies nothing, so a file's share is larger; 256 KiB rather than 1 MiB keeps less
+ * queued per socket under paced TCP (docs/performance.md, large files). */
+#define YMK__OUT_STEP_FILE_BYTES (256u * 1024)
 
 struct ymk__dyn;
 
