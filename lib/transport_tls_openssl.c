@@ -11,6 +11,7 @@
  * repeated by its caller with the same bytes (out.c sends from where it stopped), which is what
  * SSL_write() asks for. */
 #include "tls.h"
+#include "tls_records.h"
 
 #include "internal.h"
 #include "log.h"
@@ -57,11 +58,8 @@ struct tls_conn {
 	SSL *ssl;
 	struct ymk__tls_ctx *ctx;
 	int state;
-	char *buf;          /* a file's plaintext being encrypted (from the pool), or NULL */
-	size_t pend_off;    /* bytes of buf already taken by SSL_write */
-	size_t pend_len;    /* bytes in buf */
-	int corked;         /* a body larger than a record is being written: TCP_CORK is on */
-	const char *cipher; /* cached IANA name */
+	struct ymk__tls_out out; /* a file being encrypted, corking (tls_records.h) */
+	const char *cipher;      /* cached IANA name */
 };
 
 const char *ymk__tlsb_name(void)
@@ -424,64 +422,14 @@ static long tls_write(struct ymk__transport *t, const void *p, size_t n)
 	return e == 0 ? -EPIPE : e;
 }
 
-/* A body of many records is corked, so that the records leave in full TCP segments instead of one
- * short segment each (TCP_NODELAY is on for the small answers); uncorked at its last byte. */
-static void cork(struct ymk__transport *t, uint64_t left)
-{
-	struct tls_conn *c = t->impl;
-	if (!c->corked && left > YMK__TLS_BUF) {
-		ymk__os_cork(t->fd, 1);
-		c->corked = 1;
-	}
-}
-
-static void uncork_at_end(struct ymk__transport *t, long n, uint64_t left)
-{
-	struct tls_conn *c = t->impl;
-	if (c->corked && n > 0 && (uint64_t)n >= left) {
-		ymk__os_cork(t->fd, 0);
-		c->corked = 0;
-	}
-}
-
 static long tls_sendv(struct ymk__transport *t, const struct iovec *iov, int iovcnt, int more)
 {
 	(void)more;
+	struct tls_conn *c = t->impl;
 	long h = handshake(t);
 	if (h != 1)
 		return h == 0 ? -EPIPE : h;
-	while (iovcnt > 0 && iov[0].iov_len == 0) {
-		iov++;
-		iovcnt--;
-	}
-	if (iovcnt == 0)
-		return 0;
-	if (iovcnt == 1 || iov[0].iov_len >= YMK__TLS_BUF) {
-		uint64_t left = iov[0].iov_len;
-		for (int i = 1; i < iovcnt; i++)
-			left += iov[i].iov_len;
-		cork(t, left);
-		long n = tls_write(t, iov[0].iov_base, iov[0].iov_len);
-		uncork_at_end(t, n, left);
-		return n;
-	}
-	/* A head and a small body: one record, one system call. */
-	char buf[YMK__TLS_BUF];
-	size_t len = 0;
-	for (int i = 0; i < iovcnt && len < sizeof buf; i++) {
-		size_t k = iov[i].iov_len < sizeof buf - len ? iov[i].iov_len : sizeof buf - len;
-		memcpy(buf + len, iov[i].iov_base, k);
-		len += k;
-	}
-	return tls_write(t, buf, len);
-}
-
-static void give_back(struct tls_conn *c)
-{
-	if (c->buf)
-		ymk__pool_put(c->ctx->bufs, c->buf);
-	c->buf = NULL;
-	c->pend_off = c->pend_len = 0;
+	return ymk__tls_out_sendv(&c->out, t, tls_write, iov, iovcnt);
 }
 
 static long tls_sendfile(struct ymk__transport *t, int fd, uint64_t *off, uint64_t count, int more)
@@ -503,31 +451,7 @@ static long tls_sendfile(struct ymk__transport *t, int fd, uint64_t *off, uint64
 		long e = io_error(t, (int)n);
 		return e == 0 ? -EPIPE : e;
 	}
-	if (c->pend_len == 0) {
-		if (!c->buf && !(c->buf = ymk__pool_get(c->ctx->bufs)))
-			return -ENOMEM;
-		size_t want = count < YMK__TLS_BUF ? (size_t)count : YMK__TLS_BUF;
-		ssize_t got;
-		do
-			got = pread(fd, c->buf, want, (off_t)*off);
-		while (got < 0 && errno == EINTR);
-		if (got <= 0) {
-			give_back(c);
-			return got < 0 ? -errno : 0;
-		}
-		c->pend_len = (size_t)got;
-		c->pend_off = 0;
-	}
-	cork(t, count);
-	long n = tls_write(t, c->buf + c->pend_off, c->pend_len - c->pend_off);
-	if (n <= 0)
-		return n; /* -EAGAIN keeps the buffer: the same bytes are written again */
-	uncork_at_end(t, more ? 0 : n, count);
-	*off += (uint64_t)n;
-	c->pend_off += (size_t)n;
-	if (c->pend_off == c->pend_len)
-		give_back(c);
-	return n;
+	return ymk__tls_out_sendfile(&c->out, t, tls_write, fd, off, count, more);
 }
 
 static int tls_shutdown(struct ymk__transport *t)
@@ -552,7 +476,7 @@ static void tls_close(struct ymk__transport *t)
 {
 	struct tls_conn *c = t->impl;
 	if (c) {
-		give_back(c);
+		ymk__tls_out_give_back(&c->out);
 		SSL_free(c->ssl);
 		ERR_clear_error();
 		ymk__tlsb_ctx_unref(c->ctx);
@@ -624,6 +548,7 @@ void ymk__tlsb_transport(struct ymk__tls_ctx *ctx, int fd, struct ymk__transport
 	}
 	SSL_set_accept_state(c->ssl);
 	c->ctx = ctx;
+	c->out.bufs = ctx->bufs;
 	ctx->refs++;
 	tr->impl = c;
 	tr->ops = &tls_ops;
