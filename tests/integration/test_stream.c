@@ -531,7 +531,11 @@ START_TEST(test_slow_reader_then_gone)
 	/* What was produced is what the client read, plus the kernel's buffers, plus one buffer of
 	 * the library's. */
 	ck_assert_msg((uint64_t)b <= got + (16u << 20), "produced %lld bytes for %zu read", b, got);
-	if (_i == 0) {
+	/* Under an emulator (meson's exe_wrapper: qemu-user in the aarch64 cross build) the process's
+	 * RSS is the emulator's too, whose code cache grows as new paths run: the bound is checked in
+	 * native runs only. */
+	const char *wrapper = getenv("MESON_EXE_WRAPPER");
+	if (_i == 0 && !(wrapper && *wrapper)) {
 		long rss = vm_rss_kib(H.server);
 		ck_assert_msg(rss - rss0 < 4096, "the server grew from %ld to %ld KiB", rss0, rss);
 	}
