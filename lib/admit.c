@@ -72,10 +72,10 @@ static void door_log(ymk_server *srv, const struct ymk_conn *c, const char *what
 	}
 	srv->refusal_logged++;
 	char who[INET6_ADDRSTRLEN + 16], via[INET6_ADDRSTRLEN + 32] = "";
-	show_addr((const struct sockaddr *)&c->peer, who, sizeof who);
+	show_addr(ymk__session_peer(c), who, sizeof who);
 	if (c->proxied) {
 		char proxy[INET6_ADDRSTRLEN + 16];
-		show_addr((const struct sockaddr *)&c->sock_peer, proxy, sizeof proxy);
+		show_addr(ymk_conn_socket_peer(c, NULL), proxy, sizeof proxy);
 		snprintf(via, sizeof via, " (via %s)", proxy);
 	}
 	ymk__log(&srv->s, YMK_LOG_INFO, "connection from %s%s %s", who, via, what);

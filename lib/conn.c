@@ -41,14 +41,19 @@
 #define LINGER_MAX_BYTES (16u * 1024 * 1024)
 #define IN_SLACK 4096 /* input room past the head limit, for body and pipelined bytes */
 
+/* The input buffer's size: the pool's (see ymk_server_new()). */
+static size_t in_cap(const struct ymk__conn *c)
+{
+	return c->srv->s.max_header_bytes + IN_SLACK;
+}
+
 int ymk__conn_init(struct ymk__conn *c, ymk_server *srv, const struct ymk__transport *tr,
 		   const struct ymk_conn *info, uint64_t now)
 {
 	memset(c, 0, sizeof *c);
 	c->end = -1;
 	c->srv = srv;
-	c->in_cap = srv->s.max_header_bytes + IN_SLACK; /* the pool's size: see ymk_server_new() */
-	c->in = ymk__pool_get(&srv->pool_in);           /* the request often comes with the connection */
+	c->in = ymk__pool_get(&srv->pool_in); /* the request often comes with the connection */
 	if (!c->in)
 		return YMK_ENOMEM;
 	c->tr = *tr;
@@ -80,7 +85,7 @@ static void log_access(struct ymk__conn *c, uint64_t now)
 	e.status = c->out.status;
 	e.bytes_sent = ymk__out_body_sent(&c->out);
 	e.duration_us = (now - c->t_head) * 1000u;
-	e.peer = (const struct sockaddr *)&c->info.peer;
+	e.peer = ymk__session_peer(&c->info);
 	e.peer_len = c->info.peer_len;
 	s->access(&e, s->access_user);
 }
@@ -138,6 +143,7 @@ void ymk__conn_close(struct ymk__conn *c)
 	c->tr.ops->close(&c->tr);
 	c->info.fd = -1;
 	release_buffers(c);
+	ymk__session_free(&c->info);
 }
 
 /* Ends the connection for this reason (the request's close callback hears it, and the
@@ -236,7 +242,7 @@ static void handle_request(struct ymk__conn *c)
 		return;
 	}
 	r->conn = &c->info;
-	int st = ymk__request_start(r, (const struct sockaddr *)&c->info.peer, c->info.peer_len);
+	int st = ymk__request_start(r, ymk__session_peer(&c->info), c->info.peer_len);
 	if (st) {
 		ymk__resp_error(&r->resp, st, st == 400, NULL);
 		return;
@@ -364,7 +370,7 @@ static int try_request(struct ymk__conn *c, uint64_t now)
 	}
 	int r = ymk__http_parse(c->in, c->in_len, &lim, c->req->http, &consumed);
 	if (r == YMK__HTTP_AGAIN) {
-		if (c->in_len < c->in_cap)
+		if (c->in_len < in_cap(c))
 			return 0;
 		r = 431; /* the parser reports this itself; kept so a full buffer can never stall */
 	}
@@ -454,7 +460,7 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 				ymk__conn_set_end(c, YMK_CONN_END_ERROR);
 				return YMK__WANT_CLOSE;
 			}
-			size_t room = c->in_cap - c->in_len;
+			size_t room = in_cap(c) - c->in_len;
 			long n = t->ops->recv(t, c->in + c->in_len, room);
 			if (n > 0) {
 				/* Input a layer holds above the kernel raises no readiness event. */
@@ -515,7 +521,7 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 			size_t cap = sizeof big;
 			if (b->chunked) {
 				buf = c->in + c->in_len;
-				cap = c->in_cap - c->in_len;
+				cap = in_cap(c) - c->in_len;
 			} else if (b->remaining < cap) {
 				cap = (size_t)b->remaining;
 			}
@@ -579,7 +585,7 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 			 * after the answer (read into a small buffer first, so that an idle stream
 			 * takes no input buffer from the pool). */
 			char small[512];
-			size_t room = c->in ? c->in_cap - c->in_len : sizeof small;
+			size_t room = c->in ? in_cap(c) - c->in_len : sizeof small;
 			if (room == 0)
 				return YMK__WANT_WAIT; /* full: the rest stays in the kernel */
 			long n = t->ops->recv(t, c->in ? c->in + c->in_len : small, room);

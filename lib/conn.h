@@ -41,43 +41,43 @@ enum ymk__conn_state {
 struct ymk__conn {
 	ymk_server *srv;
 	struct ymk__transport tr;
-	enum ymk__conn_state state;
 	struct ymk_conn info;         /* what the embedder sees: addresses, listener, state (session.h) */
 	uint64_t bytes_in, bytes_out; /* for the close report */
-	int end;                      /* how it ended (enum ymk_conn_end), once known; -1 before */
 
 	/* Input: the head being read, then pipelined bytes after it. The head stays here unchanged
 	 * until its answer is done: the request's parsed slices point into it. */
 	char *in;
-	size_t in_len, in_cap;
-	size_t head_len;  /* bytes of the current request's head, consumed after its response */
-	int head_started; /* a byte of the current request has arrived */
-	int rd_drained;   /* a short read emptied the transport since the last readiness report */
-	int served;       /* requests answered on this connection */
+	size_t in_len;   /* of a buffer of the input pool's size */
+	size_t head_len; /* bytes of the current request's head, consumed after its response */
 
 	struct ymk_request *req; /* the request being read or answered (SEND_CONTINUE and READ_BODY
 				  * always have one, with a body sink); NULL between requests */
 	struct ymk__out out;     /* the answer being sent */
-
-	int keep_alive_asked; /* what the request's headers asked for */
-	int body_unread;      /* the current request has a body nobody reads */
 	const char *log_method, *log_target;
-	int log_version;
 
 	uint64_t t_head;     /* first byte of the current request */
 	uint64_t t_activity; /* last progress in either direction */
 	uint64_t t_linger;   /* end of lingering close */
-	int linger_needed;   /* input may still arrive after the answer: wait for the client's FIN */
 	size_t lingered;     /* bytes discarded while lingering */
 
-	int held;                /* the current request was compacted while it waited */
-	int end_reason;          /* enum ymk_close_reason for the request's close callback on close */
-	struct ymk__ready ready; /* in the server's ready list (schedule.h) once the embedder kicked */
-
-	size_t heap_index;           /* owned by the event loop: position in its timer heap */
+	struct ymk__ready ready;     /* in the server's ready list (schedule.h) once the embedder kicked */
+	unsigned heap_index;         /* owned by the event loop: position in its timer heap */
 	uint64_t heap_key;           /* owned by the event loop: the deadline the heap is ordered by */
-	unsigned ev_interest;        /* owned by the event loop: the readiness registered (YMK__EV_*) */
 	struct ymk__proxy_rd *proxy; /* owned by the event loop: a PROXY header still being read */
+	unsigned ev_interest;        /* owned by the event loop: the readiness registered (YMK__EV_*) */
+
+	enum ymk__conn_state state;
+	int end;        /* how it ended (enum ymk_conn_end), once known; -1 before */
+	int end_reason; /* enum ymk_close_reason for the request's close callback on close */
+	int served;     /* requests answered on this connection */
+	int log_version;
+	/* Flags, kept small: an idle connection is this object and nothing else. */
+	unsigned char head_started; /* a byte of the current request has arrived */
+	unsigned char rd_drained;   /* a short read emptied the transport since the last readiness report */
+	unsigned char keep_alive_asked; /* what the request's headers asked for */
+	unsigned char body_unread;      /* the current request has a body nobody reads */
+	unsigned char linger_needed; /* input may still arrive after the answer: wait for the client's FIN */
+	unsigned char held;          /* the current request was compacted while it waited */
 };
 
 /* Prepares a connection over an accepted transport (taken over on success; on failure it stays

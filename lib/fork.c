@@ -83,7 +83,8 @@ static void children_remove(struct children *ch, size_t i)
 	else if (k->pid > 0)
 		ch->untracked--;
 	if (k->info.counted)
-		ymk__clients_remove(&ch->clients, (const struct sockaddr *)&k->info.peer);
+		ymk__clients_remove(&ch->clients, ymk__session_peer(&k->info));
+	ymk__session_free(&k->info);
 	ch->pending -= k->pid == 0;
 	ymk__free(k->rd);
 	ch->n--;
@@ -221,7 +222,7 @@ static unsigned from_client(const struct forker *fk, const struct ymk_conn *info
 {
 	if (!fk->srv->s.max_per_client)
 		return 0;
-	return ymk__clients_count(&fk->ch->clients, (const struct sockaddr *)&info->peer);
+	return ymk__clients_count(&fk->ch->clients, ymk__session_peer(info));
 }
 
 /* The door's decision on a connection whose client is known, then its child. live: the entries
@@ -238,9 +239,9 @@ static pid_t admit_and_fork(struct forker *fk, int fd, struct ymk_conn *info, ui
 		ymk__admit_refuse(srv, &tr, info, v, bytes_in);
 		return 0;
 	}
-	int counted = srv->s.max_per_client && ymk__clients_countable((const struct sockaddr *)&info->peer);
+	int counted = srv->s.max_per_client && ymk__clients_countable(ymk__session_peer(info));
 	if (children_reserve(ch) < 0 ||
-	    (counted && ymk__clients_add(&ch->clients, (const struct sockaddr *)&info->peer) < 0)) {
+	    (counted && ymk__clients_add(&ch->clients, ymk__session_peer(info)) < 0)) {
 		ymk__listen_reject(srv, fd);
 		info->fd = -1;
 		ymk__session_report(info, YMK_CONN_END_ERROR, 0, bytes_in, 0);
@@ -254,7 +255,7 @@ static pid_t admit_and_fork(struct forker *fk, int fd, struct ymk_conn *info, ui
 	if (pid < 0) {
 		ymk__log(&srv->s, YMK_LOG_ERROR, "fork: %s", ymk_strerror(-errno));
 		if (counted)
-			ymk__clients_remove(&ch->clients, (const struct sockaddr *)&info->peer);
+			ymk__clients_remove(&ch->clients, ymk__session_peer(info));
 		info->counted = 0;
 		ymk__listen_reject(srv, fd);
 		info->fd = -1;
@@ -274,12 +275,16 @@ static void take_connection(void *ctx, int fd, const struct sockaddr_storage *pe
 	ymk_server *srv = fk->srv;
 	struct children *ch = fk->ch;
 	struct ymk_conn info;
-	ymk__session_init(&info, srv, fd, peer, plen, ymk__os_now_ms());
+	if (ymk__session_init(&info, srv, fd, peer, plen, ymk__os_now_ms()) < 0) {
+		ymk__listen_reject(srv, fd); /* no decision: nothing to report */
+		return;
+	}
 	if (srv->s.proxy_protocol) {
 		struct ymk__proxy_rd *rd = NULL;
 		if (ch->n >= srv->s.max_connections || children_reserve(ch) < 0 ||
 		    !(rd = ymk__malloc(sizeof *rd))) {
 			ymk__listen_reject(srv, fd); /* no header read, no decision: nothing to report */
+			ymk__session_free(&info);
 			return;
 		}
 		rd->have = 0;
@@ -288,7 +293,9 @@ static void take_connection(void *ctx, int fd, const struct sockaddr_storage *pe
 	}
 	pid_t pid = admit_and_fork(fk, fd, &info, 0, ch->n);
 	if (pid > 0)
-		children_add(ch, pid, ymk__os_child_fd(pid), &info, NULL);
+		children_add(ch, pid, ymk__os_child_fd(pid), &info, NULL); /* the entry owns info now */
+	else
+		ymk__session_free(&info);
 }
 
 /* Entry i reads on at its PROXY header; once complete, the decision and the fork, in place. */
@@ -313,9 +320,14 @@ static void proxy_step(struct forker *fk, size_t i)
 	ch->pending--;
 	k->pid = -1; /* neither pending nor a child until forked: removal closes nothing */
 	/* A copy: the decision may grow the arrays. */
-	struct ymk_conn info = k->info;
-	ymk__session_proxied(&info, &h);
-	pid_t pid = admit_and_fork(fk, fd, &info, bytes_in, ch->n - 1);
+	struct ymk_conn info = k->info; /* moved: the entry gets it back below */
+	pid_t pid = 0;
+	if (ymk__session_proxied(&info, &h) < 0) {
+		ymk__admit_log_drop(fk->srv, &info, "could not be kept (out of memory): closed");
+		close(fd);
+	} else {
+		pid = admit_and_fork(fk, fd, &info, bytes_in, ch->n - 1);
+	}
 	k = &ch->kid[i];
 	k->info = info;
 	if (pid <= 0) {

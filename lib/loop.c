@@ -45,8 +45,8 @@ static void heap_swap(struct heap *h, size_t i, size_t j)
 	struct ymk__conn *t = h->v[i];
 	h->v[i] = h->v[j];
 	h->v[j] = t;
-	h->v[i]->heap_index = i;
-	h->v[j]->heap_index = j;
+	h->v[i]->heap_index = (unsigned)i;
+	h->v[j]->heap_index = (unsigned)j;
 }
 
 static void heap_fix(struct heap *h, size_t i)
@@ -78,7 +78,7 @@ static int heap_push(struct heap *h, struct ymk__conn *c)
 		h->v = v;
 		h->cap = cap;
 	}
-	c->heap_index = h->n;
+	c->heap_index = (unsigned)h->n; /* connections are capped far below 2^32 */
 	h->v[h->n++] = c;
 	heap_fix(h, c->heap_index);
 	return 0;
@@ -90,7 +90,7 @@ static void heap_remove(struct heap *h, struct ymk__conn *c)
 	h->n--;
 	if (i != h->n) {
 		h->v[i] = h->v[h->n];
-		h->v[i]->heap_index = i;
+		h->v[i]->heap_index = (unsigned)i;
 		heap_fix(h, i);
 	}
 }
@@ -107,7 +107,7 @@ static void drop(struct ymk__loop *lp, struct ymk__conn *c)
 {
 	heap_remove(&lp->timers, c);
 	if (c->info.counted)
-		ymk__clients_remove(&lp->clients, (const struct sockaddr *)&c->info.peer);
+		ymk__clients_remove(&lp->clients, ymk__session_peer(&c->info));
 	ymk__free(c->proxy);
 	ymk__backend_closing(lp->be, ymk__conn_fd(c));
 	ymk__conn_close(c);
@@ -150,15 +150,15 @@ static unsigned from_client(const struct ymk__loop *lp, const struct ymk_conn *c
 {
 	if (!lp->srv->s.max_per_client)
 		return 0;
-	return ymk__clients_count(&lp->clients, (const struct sockaddr *)&c->peer);
+	return ymk__clients_count(&lp->clients, ymk__session_peer(c));
 }
 
 /* An admitted connection counts for its client. 0, or -1 when it cannot be counted. */
 static int count_client(struct ymk__loop *lp, struct ymk_conn *c)
 {
-	if (!lp->srv->s.max_per_client || !ymk__clients_countable((const struct sockaddr *)&c->peer))
+	if (!lp->srv->s.max_per_client || !ymk__clients_countable(ymk__session_peer(c)))
 		return 0;
-	if (ymk__clients_add(&lp->clients, (const struct sockaddr *)&c->peer) < 0)
+	if (ymk__clients_add(&lp->clients, ymk__session_peer(c)) < 0)
 		return -1;
 	c->counted = 1;
 	return 0;
@@ -188,7 +188,12 @@ static void proxy_step(struct ymk__loop *lp, struct ymk__conn *c, uint64_t now)
 	c->bytes_in = c->proxy->have;
 	ymk__free(c->proxy);
 	c->proxy = NULL;
-	ymk__session_proxied(&c->info, &h);
+	if (ymk__session_proxied(&c->info, &h) < 0) {
+		ymk__admit_log_drop(srv, &c->info, "could not be kept (out of memory): closed");
+		ymk__conn_set_end(c, YMK_CONN_END_ERROR);
+		drop(lp, c);
+		return;
+	}
 	int v = ymk__admit_decide(srv, &c->info, (unsigned)lp->timers.n - 1, from_client(lp, &c->info));
 	if (v == 0 && count_client(lp, &c->info) < 0) {
 		/* Admitted but not countable (out of memory): the 503, reported as the error it is. */
@@ -219,10 +224,11 @@ static void take_connection(void *ctx, int fd, const struct sockaddr_storage *pe
 	ymk_server *srv = lp->srv;
 	uint64_t now = ymk__os_now_ms();
 	struct ymk_conn info;
-	ymk__session_init(&info, srv, fd, peer, plen, now);
 	int proxied = srv->s.proxy_protocol;
-	if (proxied && lp->timers.n >= srv->s.max_connections) {
+	if (ymk__session_init(&info, srv, fd, peer, plen, now) < 0 ||
+	    (proxied && lp->timers.n >= srv->s.max_connections)) {
 		ymk__listen_reject(srv, fd); /* no header read, no decision: nothing to report */
+		ymk__session_free(&info);
 		return;
 	}
 	if (!proxied) {
@@ -231,10 +237,12 @@ static void take_connection(void *ctx, int fd, const struct sockaddr_storage *pe
 			struct ymk__transport rtr; /* a refusal needs no TLS state */
 			ymk__transport_socket(&rtr, fd);
 			ymk__admit_refuse(srv, &rtr, &info, v, 0);
+			ymk__session_free(&info);
 			return;
 		}
 		if (count_client(lp, &info) < 0) {
 			fail_new(srv, fd, &info);
+			ymk__session_free(&info);
 			return;
 		}
 	}
@@ -244,8 +252,9 @@ static void take_connection(void *ctx, int fd, const struct sockaddr_storage *pe
 	if (!c || ymk__conn_init(c, srv, &tr, &info, now) < 0) {
 		ymk__free(c);
 		if (info.counted)
-			ymk__clients_remove(&lp->clients, (const struct sockaddr *)&info.peer);
+			ymk__clients_remove(&lp->clients, ymk__session_peer(&info));
 		fail_new(srv, fd, &info);
+		ymk__session_free(&info);
 		return;
 	}
 	if (proxied && !(c->proxy = ymk__malloc(sizeof *c->proxy))) {
@@ -260,7 +269,7 @@ static void take_connection(void *ctx, int fd, const struct sockaddr_storage *pe
 	if (heap_push(&lp->timers, c) < 0) {
 		ymk__conn_set_end(c, YMK_CONN_END_ERROR);
 		if (c->info.counted)
-			ymk__clients_remove(&lp->clients, (const struct sockaddr *)&c->info.peer);
+			ymk__clients_remove(&lp->clients, ymk__session_peer(&c->info));
 		ymk__free(c->proxy);
 		ymk__conn_close(c);
 		ymk__free(c);

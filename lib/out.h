@@ -60,8 +60,8 @@ struct ymk__out {
 	size_t sent;     /* bytes of buf sent (kinds other than SEGS) */
 
 	enum ymk__body_kind kind;
-	const unsigned char *mem;   /* MEM, or SEGS from memory */
 	int fd;                     /* FILE, or SEGS from a file; -1 when none */
+	const unsigned char *mem;   /* MEM, or SEGS from memory */
 	struct ymk__fentry *fentry; /* when set, mem or fd belongs to this cache entry: released */
 	ymk_free_fn *mem_free;      /* when set, mem is the embedder's: given back through this */
 	void *mem_free_user;
@@ -72,13 +72,13 @@ struct ymk__out {
 	uint64_t seg_done; /* bytes of segs[seg_i] sent */
 	uint64_t seg_body; /* body bytes sent through segments */
 
-	int status;        /* of the answer */
-	uint64_t body_len; /* body bytes the answer carries (0 for HEAD), for the access log */
-	int close;         /* the answer says Connection: close */
-	int oom;           /* building ran out of memory: the answer is unusable */
-	int aborted;       /* the source failed or fell short of its length: the connection closes */
-	int source_short;  /* sending failed because the file ended before the promised length */
-	uint64_t flushed;  /* bytes of buf sent before ymk__out_trim() gave it back */
+	uint64_t body_len;          /* body bytes the answer carries (0 for HEAD), for the access log */
+	uint64_t flushed;           /* bytes of buf sent before ymk__out_trim() gave it back */
+	int status;                 /* of the answer */
+	unsigned char close;        /* the answer says Connection: close */
+	unsigned char oom;          /* building ran out of memory: the answer is unusable */
+	unsigned char aborted;      /* the source failed or fell short of its length: the connection closes */
+	unsigned char source_short; /* sending failed because the file ended before the promised length */
 };
 
 void ymk__out_init(struct ymk__out *o, struct ymk__pool *pool);

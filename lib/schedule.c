@@ -202,14 +202,18 @@ int ymk__sched_timeout(const struct ymk__sched *s, uint64_t now)
 
 /* ---- ready connections -------------------------------------------------------------------- */
 
+int ymk__sched_is_ready(const struct ymk__sched *s, const struct ymk__ready *r)
+{
+	return r->prev || s->first == r;
+}
+
 void ymk__sched_ready(ymk_server *srv, struct ymk__ready *r)
 {
 	struct ymk__sched *s = &srv->sched;
-	if (r->queued)
+	if (ymk__sched_is_ready(s, r))
 		return;
 	if (!s->busy)
 		ymk__wake(srv, 0);
-	r->queued = 1;
 	r->next = NULL;
 	r->prev = s->last;
 	if (s->last)
@@ -222,7 +226,7 @@ void ymk__sched_ready(ymk_server *srv, struct ymk__ready *r)
 
 void ymk__sched_unready(struct ymk__sched *s, struct ymk__ready *r)
 {
-	if (!r->queued)
+	if (!ymk__sched_is_ready(s, r))
 		return;
 	if (r->prev)
 		r->prev->next = r->next;
@@ -233,7 +237,6 @@ void ymk__sched_unready(struct ymk__sched *s, struct ymk__ready *r)
 	else
 		s->last = r->prev;
 	r->prev = r->next = NULL;
-	r->queued = 0;
 	s->n_ready--;
 }
 

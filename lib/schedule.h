@@ -18,8 +18,7 @@
 
 /* A link in the list of ready connections, embedded in struct ymk__conn. */
 struct ymk__ready {
-	struct ymk__ready *prev, *next;
-	int queued;
+	struct ymk__ready *prev, *next; /* in the list when prev is set or it is the first */
 };
 
 struct ymk__post;
@@ -62,6 +61,9 @@ void ymk__sched_ready(ymk_server *srv, struct ymk__ready *r);
 
 /* Takes a connection off the list (a connection that closes). */
 void ymk__sched_unready(struct ymk__sched *s, struct ymk__ready *r);
+
+/* 1 when r is in the ready list, else 0. */
+int ymk__sched_is_ready(const struct ymk__sched *s, const struct ymk__ready *r);
 
 /* Pops the first ready connection, or NULL. */
 struct ymk__ready *ymk__sched_take_ready(struct ymk__sched *s);

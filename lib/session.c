@@ -1,36 +1,74 @@
 /* session.c: the connection object and its accessors, and the close report (see session.h). */
 #include "session.h"
 
+#include "alloc.h"
 #include "os.h"
 #include "proxy.h"
 
 #include <string.h>
 
-void ymk__session_init(struct ymk_conn *c, ymk_server *srv, int fd, const struct sockaddr_storage *peer,
-		       socklen_t peer_len, uint64_t now)
+/* The out-of-line part, allocated on first need (zeroed: nothing read yet). */
+static struct ymk__conn_more *more_of(struct ymk_conn *c)
+{
+	if (!c->more)
+		c->more = ymk__calloc(1, sizeof *c->more);
+	return c->more;
+}
+
+/* Keeps addr as the client's address: inline when it fits, else in the out-of-line part. */
+static int set_peer(struct ymk_conn *c, const struct sockaddr_storage *addr, socklen_t len)
+{
+	if (len > sizeof(struct sockaddr_storage))
+		len = sizeof(struct sockaddr_storage);
+	if (len <= sizeof c->peer) {
+		memset(&c->peer, 0, sizeof c->peer);
+		memcpy(&c->peer, addr, len);
+	} else {
+		struct ymk__conn_more *m = more_of(c);
+		if (!m)
+			return YMK_ENOMEM;
+		m->peer = *addr;
+	}
+	c->peer_len = len;
+	return 0;
+}
+
+int ymk__session_init(struct ymk_conn *c, ymk_server *srv, int fd, const struct sockaddr_storage *peer,
+		      socklen_t peer_len, uint64_t now)
 {
 	memset(c, 0, sizeof *c);
 	c->srv = srv;
 	c->fd = fd;
-	if (peer_len > sizeof c->peer)
-		peer_len = sizeof c->peer;
-	memcpy(&c->peer, peer, peer_len);
-	c->peer_len = peer_len;
-	c->sock_peer = c->peer;
-	c->sock_peer_len = peer_len;
-	c->model = srv->s.model;
+	c->model = (unsigned char)srv->s.model;
 	c->t_accept = now;
+	return set_peer(c, peer, peer_len);
 }
 
-void ymk__session_proxied(struct ymk_conn *c, const struct ymk__proxy_hdr *h)
+void ymk__session_free(struct ymk_conn *c)
+{
+	ymk__free(c->more);
+	c->more = NULL;
+	if (c->peer_len > sizeof c->peer)
+		c->peer_len = 0; /* it was out of line */
+}
+
+int ymk__session_proxied(struct ymk_conn *c, const struct ymk__proxy_hdr *h)
 {
 	if (h->local)
-		return;
-	c->peer = h->src;
-	c->peer_len = h->src_len;
-	c->local = h->dst;
-	c->local_len = h->dst_len;
+		return 0;
+	struct ymk__conn_more *m = more_of(c);
+	if (!m)
+		return YMK_ENOMEM;
+	if (!m->sock_peer_len) {
+		memset(&m->sock_peer, 0, sizeof m->sock_peer);
+		memcpy(&m->sock_peer, ymk__session_peer(c), c->peer_len);
+		m->sock_peer_len = c->peer_len ? c->peer_len : (socklen_t)sizeof(sa_family_t);
+	}
+	(void)set_peer(c, &h->src, h->src_len); /* cannot fail: the out-of-line part is there */
+	m->local = h->dst;
+	m->local_len = h->dst_len;
 	c->proxied = 1;
+	return 0;
 }
 
 void ymk__session_report(struct ymk_conn *c, enum ymk_conn_end end, uint64_t requests, uint64_t bytes_in,
@@ -59,14 +97,17 @@ const struct sockaddr *ymk_conn_peer(const ymk_conn *c, socklen_t *len)
 {
 	if (len)
 		*len = c ? c->peer_len : 0;
-	return c ? (const struct sockaddr *)&c->peer : NULL;
+	return c ? ymk__session_peer(c) : NULL;
 }
 
 const struct sockaddr *ymk_conn_socket_peer(const ymk_conn *c, socklen_t *len)
 {
-	if (len)
-		*len = c ? c->sock_peer_len : 0;
-	return c ? (const struct sockaddr *)&c->sock_peer : NULL;
+	if (c && c->more && c->more->sock_peer_len) {
+		if (len)
+			*len = c->more->sock_peer_len;
+		return (const struct sockaddr *)&c->more->sock_peer;
+	}
+	return ymk_conn_peer(c, len);
 }
 
 const struct sockaddr *ymk_conn_local(const ymk_conn *c, socklen_t *len)
@@ -75,19 +116,19 @@ const struct sockaddr *ymk_conn_local(const ymk_conn *c, socklen_t *len)
 		*len = 0;
 	if (!c)
 		return NULL;
-	if (!c->local_len && c->fd >= 0) {
-		/* Read on first use: most connections never ask, and it is a system call. The object
-		 * is the library's own, so filling the cache through a const pointer is sound. */
-		struct ymk_conn *w = (struct ymk_conn *)c;
-		socklen_t l = sizeof w->local;
-		if (getsockname(c->fd, (struct sockaddr *)&w->local, &l) == 0)
-			w->local_len = l > sizeof w->local ? sizeof w->local : l;
+	/* Read on first use: most connections never ask, and it is a system call and an allocation.
+	 * The object is the library's own, so filling the cache through a const pointer is sound. */
+	struct ymk_conn *w = (struct ymk_conn *)c;
+	if ((!c->more || !c->more->local_len) && c->fd >= 0 && more_of(w)) {
+		socklen_t l = sizeof w->more->local;
+		if (getsockname(c->fd, (struct sockaddr *)&w->more->local, &l) == 0)
+			w->more->local_len = l > sizeof w->more->local ? sizeof w->more->local : l;
 	}
-	if (!c->local_len)
+	if (!c->more || !c->more->local_len)
 		return NULL;
 	if (len)
-		*len = c->local_len;
-	return (const struct sockaddr *)&c->local;
+		*len = c->more->local_len;
+	return (const struct sockaddr *)&c->more->local;
 }
 
 int ymk_conn_proxied(const ymk_conn *c)

@@ -3,8 +3,8 @@
  * in by the embedder (adopted on success, left to the caller on failure, refused when it is not a
  * listening stream socket), dual-stack "[::]" reached over IPv4 and IPv6, and SO_REUSEPORT
  * workers: connections answered by several processes, all reaped when the server stops. */
-#include "ymawky.h"
 #include "../thread_server.h"
+#include "ymawky.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,27 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The path of a Unix-socket address of length len, or "-" (unnamed, or not a Unix address). */
+static const char *unix_path(const struct sockaddr *sa, socklen_t len)
+{
+	if (!sa || sa->sa_family != AF_UNIX || len <= offsetof(struct sockaddr_un, sun_path))
+		return "-";
+	const char *p = ((const struct sockaddr_un *)sa)->sun_path;
+	return *p ? p : "-";
+}
+
+/* Answers its pid and, on a Unix socket, the paths of the client (through each accessor that
+ * names it) and of the listener. */
 static int whoami(ymk_request *req, void *user)
 {
 	(void)user;
-	char b[32];
-	int n = snprintf(b, sizeof b, "pid=%ld", (long)getpid());
+	const ymk_conn *conn = ymk_request_conn(req);
+	socklen_t l1 = 0, l2 = 0, l3 = 0, l4 = 0;
+	const struct sockaddr *p1 = ymk_request_peer(req, &l1), *p2 = ymk_conn_peer(conn, &l2);
+	const struct sockaddr *p3 = ymk_conn_socket_peer(conn, &l3), *p4 = ymk_conn_local(conn, &l4);
+	char b[512];
+	int n = snprintf(b, sizeof b, "pid=%ld peer=%s conn_peer=%s socket_peer=%s local=%s", (long)getpid(),
+			 unix_path(p1, l1), unix_path(p2, l2), unix_path(p3, l3), unix_path(p4, l4));
 	return ymk_respond_buffer(req, 200, "text/plain", b, (size_t)n);
 }
 
@@ -84,18 +101,31 @@ static int dial_inet(int family, const char *addr, int port)
 	return fd;
 }
 
-static int dial_unix(const char *path)
+/* A Unix-socket client of path; bound to from first when from is not NULL (a named client). */
+static int dial_unix_from(const char *path, const char *from)
 {
 	struct sockaddr_un su = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof su.sun_path)
+	if (strlen(path) >= sizeof su.sun_path || (from && strlen(from) >= sizeof su.sun_path))
 		return -1;
-	memcpy(su.sun_path, path, strlen(path) + 1);
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd >= 0 && from) {
+		memcpy(su.sun_path, from, strlen(from) + 1);
+		if (bind(fd, (struct sockaddr *)&su, sizeof su) < 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	memcpy(su.sun_path, path, strlen(path) + 1);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&su, sizeof su) < 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static int dial_unix(const char *path)
+{
+	return dial_unix_from(path, NULL);
 }
 
 static ymk_config *base_config(int model)
@@ -124,7 +154,7 @@ static void finish(struct runner *r)
 START_TEST(test_unix_socket)
 {
 	int model = _i ? YMK_MODEL_FORK : YMK_MODEL_EVENT;
-	char dir[] = "/tmp/ymk-unix-XXXXXX", path[64], body[64];
+	char dir[] = "/tmp/ymk-unix-XXXXXX", path[64], client[64], body[512], want[256];
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/s.sock", dir);
 
@@ -144,6 +174,15 @@ START_TEST(test_unix_socket)
 	start(&r);
 	ck_assert_int_eq(ask(dial_unix(path), body, sizeof body), 0);
 	ck_assert_ptr_nonnull(strstr(body, "pid="));
+	snprintf(want, sizeof want, "peer=- conn_peer=- socket_peer=- local=%s", path);
+	ck_assert_msg(strstr(body, want), "unnamed client: %s", body);
+	/* A named client: its address is longer than an IP address, and kept whole. */
+	snprintf(client, sizeof client, "%s/client.sock", dir);
+	ck_assert_int_eq(ask(dial_unix_from(path, client), body, sizeof body), 0);
+	snprintf(want, sizeof want, "peer=%s conn_peer=%s socket_peer=%s local=%s", client, client, client,
+		 path);
+	ck_assert_msg(strstr(body, want), "named client: %s", body);
+	unlink(client);
 	finish(&r);
 	struct stat st;
 	ck_assert_int_eq(lstat(path, &st), -1); /* removed with the server */
