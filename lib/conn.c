@@ -405,7 +405,6 @@ static void finish_response(struct ymk__conn *c, uint64_t now)
 	drop_request(c, YMK_CLOSE_DONE);
 	c->served++;
 	if (close) {
-		(void)c->tr.ops->shutdown(&c->tr);
 		c->state = YMK__ST_LINGER;
 		c->t_linger = now + LINGER_MS;
 		c->lingered = 0;
@@ -415,6 +414,14 @@ static void finish_response(struct ymk__conn *c, uint64_t now)
 		 * asked to close can close as soon as nothing is pending. */
 		c->linger_needed = c->body_unread || c->in_len > c->head_len || error ||
 				   (c->head_len == 0 && !held);
+		/* Nothing pending is known when the last read came back short and no byte is held
+		 * above the kernel: the close goes at once, with no shutdown() and no read of the FIN
+		 * first (two system calls of a connection per request). */
+		c->close_now = !c->linger_needed && c->rd_drained && !c->tr.ops->pending(&c->tr);
+		if (!c->close_now)
+			(void)c->tr.ops->shutdown(&c->tr);
+		else if (c->tr.ops->goodbye)
+			c->tr.ops->goodbye(&c->tr);
 		return;
 	}
 	if (c->in)
@@ -604,6 +611,8 @@ static enum ymk__want step(struct ymk__conn *c, uint64_t now)
 			return close_for(c, YMK_CLOSE_CLIENT);
 		}
 		case YMK__ST_LINGER: {
+			if (c->close_now)
+				return YMK__WANT_CLOSE;
 			char sink[4096];
 			long n = t->ops->recv(t, sink, sizeof sink);
 			if (n > 0) {

@@ -78,6 +78,7 @@ struct ymk__conn {
 	unsigned char body_unread;      /* the current request has a body nobody reads */
 	unsigned char linger_needed; /* input may still arrive after the answer: wait for the client's FIN */
 	unsigned char held;          /* the current request was compacted while it waited */
+	unsigned char close_now;     /* LINGER: nothing can be pending, close without reading first */
 };
 
 /* Prepares a connection over an accepted transport (taken over on success; on failure it stays

@@ -27,6 +27,9 @@ struct ymk__transport_ops {
 	/* Ends the output direction once everything was sent (a FIN; a TLS close_notify first).
 	 * 0 or -errno. */
 	int (*shutdown)(struct ymk__transport *t);
+	/* Optional (NULL: nothing to say): what the layer must send before a close that does not
+	 * wait for the client (a TLS close_notify). A plain socket has none: close() sends the FIN. */
+	void (*goodbye)(struct ymk__transport *t);
 	/* Bytes of input the layer holds that the kernel does not know about (decrypted records):
 	 * while it is non-zero, readiness of fd says nothing and recv must be called. */
 	size_t (*pending)(const struct ymk__transport *t);

@@ -465,6 +465,11 @@ static int tls_shutdown(struct ymk__transport *t)
 	return shutdown(t->fd, SHUT_WR) < 0 ? -errno : 0;
 }
 
+static void tls_goodbye(struct ymk__transport *t)
+{
+	(void)tls_shutdown(t);
+}
+
 static size_t tls_pending(const struct ymk__transport *t)
 {
 	const struct tls_conn *c = t->impl;
@@ -493,6 +498,7 @@ static const struct ymk__transport_ops tls_ops = {
 	.sendv = tls_sendv,
 	.sendfile = tls_sendfile,
 	.shutdown = tls_shutdown,
+	.goodbye = tls_goodbye,
 	.pending = tls_pending,
 	.close = tls_close,
 };

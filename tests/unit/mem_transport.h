@@ -23,6 +23,7 @@ struct mem_tr {
 	size_t out_len, out_cap;
 	size_t window;       /* the client reads at most this many bytes in all (SIZE_MAX: no limit) */
 	int shut;            /* the server shut its output down */
+	int goodbye;         /* the server said the layer's goodbye before closing at once */
 	int closed;          /* the server closed the transport */
 	unsigned recvs, sends; /* calls, for tests that count them */
 };
@@ -109,6 +110,11 @@ static int mem_shutdown(struct ymk__transport *t)
 	return 0;
 }
 
+static void mem_goodbye(struct ymk__transport *t)
+{
+	((struct mem_tr *)t->impl)->goodbye = 1;
+}
+
 static size_t mem_pending(const struct ymk__transport *t)
 {
 	(void)t;
@@ -126,6 +132,7 @@ static const struct ymk__transport_ops mem_ops = {
 	.sendv = mem_sendv,
 	.sendfile = mem_sendfile,
 	.shutdown = mem_shutdown,
+	.goodbye = mem_goodbye,
 	.pending = mem_pending,
 	.close = mem_close,
 };
