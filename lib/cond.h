@@ -2,12 +2,14 @@
  *
  * RFC 9110 section 13 (preconditions, evaluated in the order of 13.2.2), section 5.6.7 (HTTP-date)
  * and 12.5.3 (Accept-Encoding). The caller passes the header values it found (NULL when absent)
- * and the representation's validators; these functions decide. */
+ * and the representation's validators; these functions decide. A file's entity-tag is made here
+ * too, so that the file cache can keep it with the file. */
 #ifndef YMK_COND_H
 #define YMK_COND_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* Parses an HTTP-date: IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), the obsolete RFC 850 form
@@ -24,6 +26,13 @@ struct ymk__validators {
 	size_t etag_len;
 	time_t mtime; /* Last-Modified in seconds; meaningful when exists */
 };
+
+/* The longest entity-tag ymk__etag() writes: three 64-bit hex numbers, two dashes, two quotes. */
+#define YMK__ETAG_MAX (3 * 16 + 2 + 2)
+
+/* The strong entity-tag of a file (inode, size, nanosecond mtime), quotes included, into out (at
+ * least YMK__ETAG_MAX bytes, not NUL-terminated). Returns its length. */
+size_t ymk__etag(const struct stat *st, char *out);
 
 /* The request's precondition headers: each value without surrounding blanks, NULL when absent. */
 struct ymk__preconditions {

@@ -8,7 +8,6 @@
 
 #include "alloc.h"
 #include "cond.h"
-#include "os.h"
 #include "path.h"
 #include "range.h"
 
@@ -75,7 +74,7 @@ static void puts_(struct ymk__resp *r, const char *s)
 #define PUT_LIT(r, lit) put((r), (lit), sizeof(lit) - 1)
 
 /* Decimal (base 10) or lower-case hex (base 16) digits of v into buf; returns the length. The two
- * bases get their own loops so that hex is shifts, not divisions: ETags are built per request. */
+ * bases get their own loops so that hex is shifts, not divisions. */
 static size_t fmt_u64(char *buf, uint64_t v, unsigned base)
 {
 	char tmp[24];
@@ -216,22 +215,6 @@ void ymk__resp_continue(struct ymk__out *o)
 	o->len = o->sent = 0;
 	ymk__out_put(o, cont, sizeof cont - 1);
 	o->head_len = o->len;
-}
-
-size_t ymk__etag(const struct stat *st, char *out)
-{
-	/* A strong validator that changes whenever the file is replaced (inode) or rewritten
-	 * (size, nanosecond mtime). */
-	size_t e = 0;
-	uint64_t mtime_ns = (uint64_t)ymk__os_mtime_ns(st);
-	out[e++] = '"';
-	e += fmt_u64(out + e, (uint64_t)st->st_ino, 16);
-	out[e++] = '-';
-	e += fmt_u64(out + e, (uint64_t)st->st_size, 16);
-	out[e++] = '-';
-	e += fmt_u64(out + e, mtime_ns, 16);
-	out[e++] = '"';
-	return e;
 }
 
 /* Applies the Range header of a GET to a representation of `size` bytes, after If-Range (which

@@ -10,6 +10,7 @@
 #ifndef YMK_RESPONSE_H
 #define YMK_RESPONSE_H
 
+#include "cond.h"
 #include "http_parse.h"
 #include "httpdate.h"
 #include "out.h"
@@ -71,10 +72,6 @@ struct ymk__repr {
  * after the request's preconditions, If-Range and Range; HEAD gets the headers only. The source
  * (fd or fentry) is taken over in every case: it becomes the body source, or is let go of at once. */
 void ymk__resp_repr(struct ymk__resp *r, const struct ymk__repr *rp);
-
-/* The strong entity-tag of a file (inode, size, nanosecond mtime), quotes included, into out (at
- * least 64 bytes). Returns its length. */
-size_t ymk__etag(const struct stat *st, char *out);
 
 /* Answers with a copy of body[0..len) (Range applied to a 200 answer to GET; no body for 204 and
  * 304). content_type NULL: no Content-Type. location, when not NULL, becomes a Location header. */
