@@ -3,7 +3,10 @@
 #include "fcache.h"
 
 #include "alloc.h"
+#include "cond.h"
 #include "fs.h"
+#include "httpdate.h"
+#include "mime.h"
 #include "os.h"
 
 #include <errno.h>
@@ -20,6 +23,11 @@ struct ymk__fentry {
 	unsigned refs;
 	int live; /* findable; a dead entry waits for its last reference, then is freed */
 	unsigned char *data;
+	/* What answers say about the file, made once from st and key (see fcache.h). */
+	const char *type;
+	size_t etag_len;
+	char etag[YMK__ETAG_MAX];
+	char lastmod[32];
 };
 
 struct ymk__fcache {
@@ -147,6 +155,10 @@ int ymk__fcache_open(ymk_server *srv, const char *rel, struct stat *st, struct y
 			e->data = NULL;
 		}
 	}
+	const char *type = ymk__mime_builtin(e->key, klen - 1);
+	e->type = type ? type : "application/octet-stream";
+	e->etag_len = ymk__etag(st, e->etag);
+	ymk__http_date(st->st_mtime, e->lastmod);
 	e->hash = h;
 	e->fd = fd;
 	e->st = *st;
@@ -166,6 +178,22 @@ const unsigned char *ymk__fcache_data(const struct ymk__fentry *e)
 int ymk__fcache_fd(const struct ymk__fentry *e)
 {
 	return e->fd;
+}
+
+const char *ymk__fcache_etag(const struct ymk__fentry *e, size_t *len)
+{
+	*len = e->etag_len;
+	return e->etag;
+}
+
+const char *ymk__fcache_lastmod(const struct ymk__fentry *e)
+{
+	return e->lastmod;
+}
+
+const char *ymk__fcache_type(const struct ymk__fentry *e)
+{
+	return e->type;
 }
 
 void ymk__fcache_release(struct ymk__fentry *e)

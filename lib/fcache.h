@@ -5,7 +5,12 @@
  * file (st_nlink 0) or one changed in place (size, mtime, ctime, inode) is reopened. An entry is
  * also reopened once it is older than the configured validity, which bounds how long a file can
  * be served from an old path after a directory was renamed away. Entries in use by a response are
- * reference-counted and never closed under it. */
+ * reference-counted and never closed under it.
+ *
+ * An entry also keeps what every answer from it says about the file: its ETag and Last-Modified,
+ * made from the stat it was opened with, and the built-in table's media type for its path. A hit
+ * copies them instead of formatting them again. They cannot go stale: a file whose stat changed
+ * is a miss, and the new entry makes them anew. */
 #ifndef YMK_FCACHE_H
 #define YMK_FCACHE_H
 
@@ -32,6 +37,17 @@ const unsigned char *ymk__fcache_data(const struct ymk__fentry *e);
 
 /* The fd of a cached entry. */
 int ymk__fcache_fd(const struct ymk__fentry *e);
+
+/* The entity-tag of the entry's file (as ymk__etag() makes it from the stat ymk__fcache_open()
+ * gave) with its length in *len, and its Last-Modified as an IMF-fixdate. Valid while the entry
+ * is referenced. */
+const char *ymk__fcache_etag(const struct ymk__fentry *e, size_t *len);
+const char *ymk__fcache_lastmod(const struct ymk__fentry *e);
+
+/* The built-in table's media type for the entry's path ("application/octet-stream" when the table
+ * has none). Only the table's answer is kept: the embedder's MIME hook is asked on every request
+ * (see ymk__content_type()), since nothing promises that its answer depends on the path alone. */
+const char *ymk__fcache_type(const struct ymk__fentry *e);
 
 /* Gives the reference from ymk__fcache_open() back. */
 void ymk__fcache_release(struct ymk__fentry *e);

@@ -220,14 +220,18 @@ void ymk__request_error(struct ymk_request *r, int status, int close, const char
 	ymk__resp_error(&r->resp, status, close, extra);
 }
 
-const char *ymk__content_type(ymk_server *srv, const char *path)
+const char *ymk__content_type(ymk_server *srv, const char *path, const struct ymk__fentry *fentry)
 {
+	/* The hook is never cached: it may answer from more than the path (a setting the embedder
+	 * changes while serving, say), and a stale type would be served without any sign. */
 	if (srv->s.mime) {
 		/* The hook's answer goes into a header: one with a line break is ignored. */
 		const char *t = srv->s.mime(path, srv->s.mime_user);
 		if (t && *t && !strpbrk(t, "\r\n"))
 			return t;
 	}
+	if (fentry)
+		return ymk__fcache_type(fentry);
 	const char *t = ymk__mime_builtin(path, strlen(path));
 	return t ? t : "application/octet-stream";
 }
@@ -235,11 +239,10 @@ const char *ymk__content_type(ymk_server *srv, const char *path)
 void ymk__request_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,
 		       const char *encoding, int vary, struct ymk__fentry *fentry)
 {
-	char etag[80];
+	char etag[YMK__ETAG_MAX];
 	struct ymk__repr rp = {
 		.size = (uint64_t)st->st_size,
 		.etag = etag,
-		.etag_len = ymk__etag(st, etag),
 		.mtime = st->st_mtime,
 		.type = content_type,
 		.encoding = encoding,
@@ -248,6 +251,12 @@ void ymk__request_file(struct ymk_request *r, int fd, const struct stat *st, con
 		.mem = fentry ? ymk__fcache_data(fentry) : NULL,
 		.fentry = fentry,
 	};
+	if (fentry) { /* made when the entry was, from the same stat */
+		rp.etag = ymk__fcache_etag(fentry, &rp.etag_len);
+		rp.lastmod = ymk__fcache_lastmod(fentry);
+	} else {
+		rp.etag_len = ymk__etag(st, etag);
+	}
 	ymk__request_with_extra(r);
 	ymk__resp_repr(&r->resp, &rp);
 }
@@ -440,8 +449,9 @@ int ymk_respond_fd(ymk_request *req, int fd, const char *content_type)
 		return YMK_EINVAL;
 	}
 	req->responded = 1;
-	ymk__request_file(req, fd, &st, content_type ? content_type : ymk__content_type(req->srv, req->path),
-			  NULL, 0, NULL);
+	ymk__request_file(req, fd, &st,
+			  content_type ? content_type : ymk__content_type(req->srv, req->path, NULL), NULL, 0,
+			  NULL);
 	ymk__request_kick(req);
 	return req->resp.out->oom ? YMK_ENOMEM : 0;
 }

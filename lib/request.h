@@ -138,13 +138,14 @@ void ymk__request_error(struct ymk_request *r, int status, int close, const char
 int ymk__error_page(void *srv, int status, char **page, size_t *len);
 
 /* The media type for a request path: the embedder's hook first, then the built-in table, then
- * application/octet-stream. */
-const char *ymk__content_type(ymk_server *srv, const char *path);
+ * application/octet-stream. fentry, when not NULL, is the cache entry of the file at path: its
+ * kept table answer stands in for the lookup. The hook is asked either way, on every call. */
+struct ymk__fentry;
+const char *ymk__content_type(ymk_server *srv, const char *path, const struct ymk__fentry *fentry);
 
 /* Answers with the open regular file fd (taken over; or owned by fentry, a cache entry whose
- * reference is taken over instead) and its stat, applying HEAD, preconditions and Range; the
- * handler's added headers go on it. */
-struct ymk__fentry;
+ * reference is taken over instead, and whose kept ETag and Last-Modified are used) and its stat,
+ * applying HEAD, preconditions and Range; the handler's added headers go on it. */
 void ymk__request_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,
 		       const char *encoding, int vary, struct ymk__fentry *fentry);
 

@@ -366,7 +366,9 @@ void ymk__resp_repr(struct ymk__resp *r, const struct ymk__repr *rp)
 		ymk__out_body_file(o, rp->fd, rp->fentry, 0, 0);
 	char lm[32];
 	const char *lastmod = lm;
-	if (r->dates)
+	if (rp->lastmod)
+		lastmod = rp->lastmod;
+	else if (r->dates)
 		lastmod = ymk__date_lastmod(r->dates, rp->mtime);
 	else
 		ymk__http_date(rp->mtime, lm);

@@ -59,6 +59,7 @@ struct ymk__repr {
 	const char *etag; /* strong, with its quotes */
 	size_t etag_len;
 	time_t mtime;
+	const char *lastmod;        /* mtime as an IMF-fixdate, or NULL: formatted from mtime */
 	const char *type;           /* Content-Type */
 	const char *encoding;       /* Content-Encoding, or NULL */
 	int vary;                   /* say "Vary: Accept-Encoding" */

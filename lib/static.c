@@ -251,7 +251,7 @@ static int serve_read(struct ymk_request *r)
 		return YMK__LINK_ANSWERED;
 	}
 	/* The type is the original's, also when a precompressed variant is sent. */
-	const char *type = ymk__content_type(srv, fsname);
+	const char *type = ymk__content_type(srv, fsname, fe);
 	const char *encoding = NULL;
 	if (srv->s.precompressed) {
 		struct stat sst;
