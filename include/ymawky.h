@@ -207,7 +207,8 @@ typedef int ymk_verdict_fn(ymk_request *req, int fd, uint64_t size, void *user);
 
 /* A MIME hook: given the request's decoded path (as ymk_request_path() gives it), return a media
  * type (a string that must stay valid while the server runs) or NULL to use the built-in table.
- * Runs where the handler runs. */
+ * It is asked for every answer, also for a file served from the open-file cache (its answer is
+ * never cached), so it may depend on more than the path. Runs where the handler runs. */
 typedef const char *ymk_mime_fn(const char *path, void *user);
 
 /* Log levels for ymk_log_fn. */

@@ -1,9 +1,12 @@
 /* test_fcache.c: the open-file cache must never serve what is no longer there. Served through a
  * real server (event model, in a thread): a file rewritten in place, replaced by rename, deleted,
  * grown past the in-memory size; a directory renamed away (stale for at most the validity
- * window); the number of open descriptors bounded by the cache size; and the cache turned off. */
-#include "ymawky.h"
+ * window); the number of open descriptors bounded by the cache size; and the cache turned off.
+ * The ETag, Last-Modified and media type an entry keeps must follow the file too, and a MIME hook
+ * must still be asked on every request. */
 #include "../thread_server.h"
+#include "cond.h"
+#include "ymawky.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -12,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,15 +36,18 @@ static void put_file(const char *rel, const char *text)
 	fclose(f);
 }
 
-/* GET path on a fresh connection: returns the status, body into out. */
-static int get(int port, const char *path, char *out, size_t cap)
+/* GET path (with the header lines in more, may be "") on a fresh connection: returns the status,
+ * the head into head (when not NULL) and the body into out. */
+static int exchange(int port, const char *path, const char *more, char *head, size_t head_cap, char *out,
+		    size_t cap)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
 	char req[512], buf[65536];
-	int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
+	int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n", path,
+			 more);
 	ck_assert_int_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
 	size_t got = 0;
 	long long end = now_ms() + 5000;
@@ -57,7 +64,36 @@ static int get(int port, const char *path, char *out, size_t cap)
 	buf[got] = '\0';
 	const char *sep = strstr(buf, "\r\n\r\n");
 	snprintf(out, cap, "%s", sep ? sep + 4 : "");
+	if (head)
+		snprintf(head, head_cap, "%.*s", sep ? (int)(sep + 2 - buf) : 0, buf);
 	return got > 12 ? atoi(buf + 9) : -1;
+}
+
+static int get(int port, const char *path, char *out, size_t cap)
+{
+	return exchange(port, path, "", NULL, 0, out, cap);
+}
+
+/* The value of header name in head (name given with its colon and space), into out. */
+static void header_of(const char *head, const char *name, char *out, size_t cap)
+{
+	const char *h = strstr(head, name);
+	ck_assert_msg(h != NULL, "no %s in %s", name, head);
+	h += strlen(name);
+	snprintf(out, cap, "%.*s", (int)strcspn(h, "\r\n"), h);
+}
+
+/* The ETag and Last-Modified values the file at rel should be served with now. */
+static void validators_of(const char *rel, char *etag, char *lastmod)
+{
+	char p[256];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	ck_assert_int_eq(stat(p, &st), 0);
+	etag[ymk__etag(&st, etag)] = '\0';
+	struct tm tm;
+	ck_assert_ptr_nonnull(gmtime_r(&st.st_mtime, &tm));
+	ck_assert_uint_gt(strftime(lastmod, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm), 0);
 }
 
 static int open_fds(void)
@@ -71,8 +107,9 @@ static int open_fds(void)
 	return n;
 }
 
-/* Starts a server in a thread; r must stay where it is until stop(r). */
-static void start(struct runner *r, unsigned entries, unsigned valid_ms)
+/* Starts a server in a thread (with the MIME hook, when not NULL); r must stay where it is until
+ * stop(r). */
+static void start_with(struct runner *r, unsigned entries, unsigned valid_ms, ymk_mime_fn *mime)
 {
 	ymk_config *cfg;
 	memset(r, 0, sizeof *r);
@@ -80,9 +117,16 @@ static void start(struct runner *r, unsigned entries, unsigned valid_ms)
 	ck_assert_int_eq(ymk_config_set_root(cfg, root), 0);
 	ck_assert_int_eq(ymk_config_set_listen(cfg, "127.0.0.1:0"), 0);
 	ck_assert_int_eq(ymk_config_set_file_cache(cfg, entries, valid_ms), 0);
+	if (mime)
+		ck_assert_int_eq(ymk_config_set_mime_hook(cfg, mime, NULL), 0);
 	ck_assert_int_eq(ymk_server_new(&r->srv, cfg), 0);
 	ymk_config_free(cfg);
 	ck_assert_int_eq(pthread_create(&r->t, NULL, run_thread, r), 0);
+}
+
+static void start(struct runner *r, unsigned entries, unsigned valid_ms)
+{
+	start_with(r, entries, valid_ms, NULL);
 }
 
 static void stop(struct runner *r)
@@ -228,6 +272,145 @@ START_TEST(test_cache_off)
 }
 END_TEST
 
+/* GET rel: 200 with the ETag and Last-Modified the file has now, and the body text. Returns the
+ * ETag in etag. */
+static void expect_current(int port, const char *rel, const char *text, char *etag)
+{
+	char head[4096], body[4096], path[256], want_etag[80], want_lm[32], got[128];
+	snprintf(path, sizeof path, "/%s", rel);
+	ck_assert_int_eq(exchange(port, path, "", head, sizeof head, body, sizeof body), 200);
+	ck_assert_str_eq(body, text);
+	validators_of(rel, want_etag, want_lm);
+	header_of(head, "\r\nETag: ", got, sizeof got);
+	ck_assert_str_eq(got, want_etag);
+	header_of(head, "\r\nLast-Modified: ", got, sizeof got);
+	ck_assert_str_eq(got, want_lm);
+	strcpy(etag, want_etag);
+}
+
+START_TEST(test_validators_follow_the_file)
+{
+	char e1[80], e2[80], e3[80], e4[80], head[4096], body[4096], inm[128], p[256];
+	put_file("v.txt", "first");
+	struct runner r;
+	start(&r, 64, 60000);
+	int port = ymk_server_port(r.srv);
+	expect_current(port, "v.txt", "first", e1);
+	expect_current(port, "v.txt", "first", e1); /* a hit says the same */
+	snprintf(inm, sizeof inm, "If-None-Match: %s\r\n", e1);
+	ck_assert_int_eq(exchange(port, "/v.txt", inm, head, sizeof head, body, sizeof body), 304);
+
+	/* Rewritten with another size. */
+	put_file("v.txt", "second!");
+	expect_current(port, "v.txt", "second!", e2);
+	ck_assert_str_ne(e2, e1);
+	ck_assert_int_eq(exchange(port, "/v.txt", inm, head, sizeof head, body, sizeof body), 200);
+
+	/* The same size, only the mtime moved (back to 2001): a new ETag and Last-Modified. */
+	snprintf(p, sizeof p, "%s/v.txt", root);
+	struct timespec times[2] = {{1000000000, 0}, {1000000000, 0}};
+	ck_assert_int_eq(utimensat(AT_FDCWD, p, times, 0), 0);
+	expect_current(port, "v.txt", "second!", e3);
+	ck_assert_str_ne(e3, e2);
+	ck_assert_int_eq(exchange(port, "/v.txt", "", head, sizeof head, body, sizeof body), 200);
+	ck_assert_ptr_nonnull(strstr(head, "\r\nLast-Modified: Sun, 09 Sep 2001 01:46:40 GMT\r\n"));
+
+	/* Only the nanoseconds of the mtime differ. */
+	times[0].tv_nsec = times[1].tv_nsec = 5000;
+	ck_assert_int_eq(utimensat(AT_FDCWD, p, times, 0), 0);
+	expect_current(port, "v.txt", "second!", e4);
+	ck_assert_str_ne(e4, e3);
+
+	/* Another file in the cache keeps its own. */
+	put_file("w.txt", "other");
+	char ew[80];
+	expect_current(port, "w.txt", "other", ew);
+	expect_current(port, "v.txt", "second!", e4);
+	stop(&r);
+}
+END_TEST
+
+/* A MIME hook whose answer the test changes while the server runs: a cached entry must not keep
+ * it. */
+static const char *_Atomic hook_answer;
+static atomic_int hook_calls;
+
+static const char *changing_hook(const char *path, void *user)
+{
+	(void)user;
+	if (strcmp(path, "/h.txt") && strcmp(path, "/h.unknownext"))
+		return NULL;
+	atomic_fetch_add(&hook_calls, 1);
+	return atomic_load(&hook_answer);
+}
+
+static void expect_type(int port, const char *path, const char *type)
+{
+	char head[4096], body[256], got[128];
+	ck_assert_int_eq(exchange(port, path, "", head, sizeof head, body, sizeof body), 200);
+	header_of(head, "\r\nContent-Type: ", got, sizeof got);
+	ck_assert_str_eq(got, type);
+}
+
+START_TEST(test_mime_hook_asked_every_request)
+{
+	put_file("h.txt", "hooked");
+	put_file("h.unknownext", "?");
+	struct runner r;
+	atomic_store(&hook_answer, "text/x-one");
+	atomic_store(&hook_calls, 0);
+	start_with(&r, 64, 60000, changing_hook);
+	int port = ymk_server_port(r.srv);
+	expect_type(port, "/h.txt", "text/x-one");
+	expect_type(port, "/h.txt", "text/x-one"); /* a hit */
+	atomic_store(&hook_answer, "text/x-two");
+	expect_type(port, "/h.txt", "text/x-two");
+	/* Declining (NULL) or answering with a line break falls back to the table, cached or not. */
+	atomic_store(&hook_answer, NULL);
+	expect_type(port, "/h.txt", "text/plain; charset=utf-8");
+	expect_type(port, "/h.unknownext", "application/octet-stream");
+	atomic_store(&hook_answer, "text/x-bad\r\nX-Injected: 1");
+	expect_type(port, "/h.txt", "text/plain; charset=utf-8");
+	atomic_store(&hook_answer, "text/x-three");
+	expect_type(port, "/h.txt", "text/x-three");
+	expect_type(port, "/h.unknownext", "text/x-three");
+	int calls = atomic_load(&hook_calls); /* six for h.txt, two for h.unknownext */
+	ck_assert_int_eq(calls, 8);
+	/* A path the hook declines gets the table's type from the entry. */
+	put_file("plain.css", "p{}");
+	expect_type(port, "/plain.css", "text/css; charset=utf-8");
+	expect_type(port, "/plain.css", "text/css; charset=utf-8");
+	stop(&r);
+}
+END_TEST
+
+START_TEST(test_types_without_hook)
+{
+	put_file("t.html", "<p>");
+	put_file("T.PNG", "png");
+	put_file("noext", "n");
+	put_file(".hidden", "h");
+	put_file("index.html", "<i>");
+	struct runner r;
+	start(&r, 64, 60000);
+	int port = ymk_server_port(r.srv);
+	for (int round = 0; round < 2; round++) { /* a miss, then hits */
+		expect_type(port, "/t.html", "text/html; charset=utf-8");
+		expect_type(port, "/T.PNG", "image/png");
+		expect_type(port, "/noext", "application/octet-stream");
+		expect_type(port, "/.hidden", "application/octet-stream");
+		expect_type(port, "/", "text/html; charset=utf-8"); /* index.html, through the cache */
+	}
+	/* The cache off gives the same answers. */
+	stop(&r);
+	start(&r, 0, 1);
+	port = ymk_server_port(r.srv);
+	expect_type(port, "/T.PNG", "image/png");
+	expect_type(port, "/noext", "application/octet-stream");
+	stop(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fcache");
@@ -238,6 +421,9 @@ int main(void)
 	tcase_add_test(tc, test_directory_swap_bounded);
 	tcase_add_test(tc, test_descriptors_bounded);
 	tcase_add_test(tc, test_cache_off);
+	tcase_add_test(tc, test_validators_follow_the_file);
+	tcase_add_test(tc, test_mime_hook_asked_every_request);
+	tcase_add_test(tc, test_types_without_hook);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
