@@ -43,8 +43,13 @@ static void begin(const char *raw)
 	ck_assert_int_eq(ymk__http_parse(F.raw, strlen(F.raw), &lim, &F.http, &used), 0);
 	F.pool = (struct ymk__pool){.size = YMK__OUT_STD};
 	ymk__out_init(&F.out, &F.pool);
-	F.r = (struct ymk__resp){.out = &F.out, .http = &F.http, .is_head = F.http.method_id == YMK__METHOD_HEAD,
-				 .keep_alive = 1, .date = DATE, .dates = &F.dates, .nonce = 7};
+	F.r = (struct ymk__resp){.out = &F.out,
+				 .http = &F.http,
+				 .is_head = F.http.method_id == YMK__METHOD_HEAD,
+				 .keep_alive = 1,
+				 .date = DATE,
+				 .dates = &F.dates,
+				 .nonce = 7};
 }
 
 /* Everything the output object sends, as a NUL-terminated string (the answer must be complete). */
@@ -71,7 +76,8 @@ static void end(void)
 static void expect_sent(const char *want);
 
 /* The built-in page of a status ("404 Not Found"). */
-#define PAGE(st) "<!DOCTYPE html>\n<html><head><title>" st "</title></head><body><h1>" st "</h1></body></html>\n"
+#define PAGE(st) \
+	"<!DOCTYPE html>\n<html><head><title>" st "</title></head><body><h1>" st "</h1></body></html>\n"
 
 /* An error answer: the head lines after Date and nosniff up to Content-Length (exclusive), the
  * tail of the head after it, then the page. */
@@ -93,7 +99,8 @@ static void expect_sent(const char *want)
 	size_t len;
 	const char *got = sent(&len);
 
-	ck_assert_msg(len == strlen(want) && memcmp(got, want, len) == 0, "sent:\n%s\nwanted:\n%s", got, want);
+	ck_assert_msg(len == strlen(want) && memcmp(got, want, len) == 0, "sent:\n%s\nwanted:\n%s", got,
+		      want);
 }
 
 /* A temporary file with these bytes; its fd and stat. */
@@ -112,8 +119,12 @@ static int temp_file(const char *data, struct stat *st)
 /* The representation of a file as the static handler builds it. */
 static struct ymk__repr file_repr(int fd, const struct stat *st, char *etag)
 {
-	return (struct ymk__repr){.size = (uint64_t)st->st_size, .etag = etag, .etag_len = ymk__etag(st, etag),
-				  .mtime = st->st_mtime, .type = "text/plain; charset=utf-8", .fd = fd};
+	return (struct ymk__repr){.size = (uint64_t)st->st_size,
+				  .etag = etag,
+				  .etag_len = ymk__etag(st, etag),
+				  .mtime = st->st_mtime,
+				  .type = "text/plain; charset=utf-8",
+				  .fd = fd};
 }
 
 static const char BODY[] = "0123456789abcdefghij";
@@ -126,7 +137,8 @@ START_TEST(test_memory_200)
 	ck_assert_int_eq(F.out.close, 0);
 	ck_assert_uint_eq(F.out.body_len, 20);
 	expect_sent("HTTP/1.1 200 OK\r\nDate: " DATE "\r\nX-Content-Type-Options: nosniff\r\n"
-		    "Content-Type: text/plain\r\nAccept-Ranges: bytes\r\nContent-Length: 20\r\n\r\n" "0123456789abcdefghij");
+		    "Content-Type: text/plain\r\nAccept-Ranges: bytes\r\nContent-Length: 20\r\n\r\n"
+		    "0123456789abcdefghij");
 	end();
 }
 END_TEST
@@ -192,13 +204,14 @@ static void expect_multipart(const char *type, const char *parts)
 		 "Content-Type: multipart/byteranges; boundary=%s\r\n%sAccept-Ranges: bytes\r\n"
 		 "Content-Length: %zu\r\n\r\n%s",
 		 boundary, type, strlen(body), body);
-	ck_assert_msg(len == strlen(want) && memcmp(got, want, len) == 0, "sent:\n%s\nwanted:\n%s", got, want);
+	ck_assert_msg(len == strlen(want) && memcmp(got, want, len) == 0, "sent:\n%s\nwanted:\n%s", got,
+		      want);
 }
 
 /* "@" stands for the boundary. */
-#define PARTS                                                                                              \
-	"\r\n--@\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 0-1/20\r\n\r\n01"            \
-	"\r\n--@\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 18-19/20\r\n\r\nij"         \
+#define PARTS                                                                                           \
+	"\r\n--@\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 0-1/20\r\n\r\n01"   \
+	"\r\n--@\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 18-19/20\r\n\r\nij" \
 	"\r\n--@--\r\n"
 
 START_TEST(test_memory_206_multipart)
@@ -279,6 +292,66 @@ START_TEST(test_file_206_and_multipart)
 }
 END_TEST
 
+/* The request headers an answer depends on are found whatever their case and order, the first of a
+ * name counts, and names that only begin like them are not taken for them. "E" stands for the
+ * file's ETag. */
+START_TEST(test_conditional_header_names)
+{
+	static const struct {
+		const char *headers;
+		int status;
+	} cases[] = {
+		{"", 200},
+		{"if-none-match: E\r\n", 304},
+		{"IF-NONE-MATCH: E\r\n", 304},
+		{"If-None-Match: \"other\"\r\nIf-None-Match: E\r\n", 200},
+		{"If-None-Match: E\r\nIf-None-Match: \"other\"\r\n", 304},
+		{"If-None-Matches: E\r\n", 200},
+		{"If-Non-Match: E\r\n", 200},
+		{"If-Match: \"nope\"\r\n", 412},
+		{"if-match: E\r\n", 200},
+		{"If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n", 412},
+		{"if-modified-since: Fri, 31 Dec 9999 23:59:59 GMT\r\n", 304},
+		{"range: bytes=0-1\r\n", 206},
+		{"Ranges: bytes=0-1\r\n", 200},
+		{"Rang: bytes=0-1\r\n", 200},
+		{"Range: bytes=0-1\r\nif-range: \"nope\"\r\n", 200},
+		{"Range: bytes=0-1\r\nIf-Range: E\r\n", 206},
+		{"IF-RANGE: E\r\nRANGE: bytes=0-1\r\n", 206},
+		{"Range: bytes=0-1\r\nRange: bytes=50-60\r\n", 206},
+		{"Range: bytes=50-60\r\nRange: bytes=0-1\r\n", 416},
+		{"I: x\r\nIf: x\r\nIf-: x\r\nR: x\r\n", 200},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct stat st;
+		char etag[80], raw[1024], heads[512];
+		int fd = temp_file(BODY, &st);
+		struct ymk__repr rp = file_repr(fd, &st, etag);
+		size_t n = 0;
+		for (const char *h = cases[i].headers; *h; h++) {
+			if (*h == 'E' && (h[-1] == ' ')) {
+				memcpy(heads + n, etag, rp.etag_len);
+				n += rp.etag_len;
+			} else {
+				heads[n++] = *h;
+			}
+		}
+		heads[n] = '\0';
+		snprintf(raw, sizeof raw, "GET /f.txt HTTP/1.1\r\nHost: a\r\n%s\r\n", heads);
+		begin(raw);
+		ymk__resp_repr(&F.r, &rp);
+		ck_assert_msg(F.out.status == cases[i].status, "case %zu (%s): %d", i, cases[i].headers,
+			      F.out.status);
+		end();
+	}
+	/* A buffer answer finds its Range the same way. */
+	begin("GET /m HTTP/1.1\r\nHost: a\r\nX-Range: bytes=0-0\r\nrAnGe: bytes=0-0\r\n\r\n");
+	ymk__resp_memory(&F.r, 200, "text/plain", "abc", 3, NULL);
+	ck_assert_int_eq(F.out.status, 206);
+	end();
+}
+END_TEST
+
 START_TEST(test_file_304_412_416)
 {
 	struct stat st;
@@ -287,7 +360,8 @@ START_TEST(test_file_304_412_416)
 	struct ymk__repr rp = file_repr(fd, &st, etag);
 
 	ymk__http_date(st.st_mtime, lastmod);
-	snprintf(raw, sizeof raw, "GET /f HTTP/1.1\r\nHost: a\r\nIf-None-Match: %.*s\r\n\r\n", (int)rp.etag_len, etag);
+	snprintf(raw, sizeof raw, "GET /f HTTP/1.1\r\nHost: a\r\nIf-None-Match: %.*s\r\n\r\n",
+		 (int)rp.etag_len, etag);
 	begin(raw);
 	ymk__resp_repr(&F.r, &rp);
 	ck_assert_int_eq(fcntl(fd, F_GETFD), -1); /* a 304 lets go of the file at once */
@@ -415,8 +489,14 @@ START_TEST(test_memory_body_source)
 {
 	/* A bundle's bytes: sent from where they are, the head and the body in one vector. */
 	static const unsigned char data[] = "bundled bytes";
-	struct ymk__repr rp = {.size = 13, .etag = "\"b1\"", .etag_len = 4, .mtime = 0, .type = "text/plain",
-			       .fd = -1, .mem = data, .revalidate = 1};
+	struct ymk__repr rp = {.size = 13,
+			       .etag = "\"b1\"",
+			       .etag_len = 4,
+			       .mtime = 0,
+			       .type = "text/plain",
+			       .fd = -1,
+			       .mem = data,
+			       .revalidate = 1};
 
 	begin("GET /b HTTP/1.1\r\nHost: a\r\nRange: bytes=8-\r\n\r\n");
 	ymk__resp_repr(&F.r, &rp);
@@ -446,6 +526,7 @@ static Suite *response_suite(void)
 	tcase_add_test(tc, test_options_created_continue);
 	tcase_add_test(tc, test_no_date_and_out_of_room);
 	tcase_add_test(tc, test_memory_body_source);
+	tcase_add_test(tc, test_conditional_header_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
