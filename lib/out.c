@@ -225,9 +225,32 @@ void ymk__out_trim(struct ymk__out *o)
 	o->cap = o->len = o->sent = o->head_len = 0;
 }
 
+/* A file body that fits in the room left after the head (a small range, a small file the cache
+ * does not hold in memory) is read into buf before anything is sent, and the file let go: head and
+ * body then leave in one send, where sendfile() would be a second system call (dearer than a
+ * pread() for a few bytes) and a second segment. A short or failed read leaves the body to
+ * sendfile(), which reports it. */
+static void preload_small_file(struct ymk__out *o)
+{
+	uint64_t want = o->end - o->off;
+	if (!o->buf || o->sent || o->flushed || want == 0 || want > o->cap - o->len)
+		return;
+	ssize_t n;
+	do
+		n = pread(o->fd, o->buf + o->len, (size_t)want, (off_t)o->off);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)want)
+		return;
+	size_t len = o->len + (size_t)n;
+	ymk__out_drop_body(o); /* everything is in buf now */
+	o->len = len;
+}
+
 int ymk__out_send(struct ymk__out *o, struct ymk__transport *t, int *progress)
 {
 	*progress = 0;
+	if (o->kind == YMK__BODY_FILE)
+		preload_small_file(o);
 	if (o->kind == YMK__BODY_SEGS)
 		return send_segments(o, t, progress);
 	if (o->kind == YMK__BODY_DYN)

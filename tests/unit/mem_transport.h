@@ -15,17 +15,17 @@
 #include <unistd.h>
 
 struct mem_tr {
-	const char *in;      /* what the client sent so far */
+	const char *in; /* what the client sent so far */
 	size_t in_len, in_off;
-	size_t chunk;        /* at most this many bytes per receive (0: no limit) */
-	int in_eof;          /* the client closed its side once in is consumed */
-	char *out;           /* what the server sent */
+	size_t chunk; /* at most this many bytes per receive (0: no limit) */
+	int in_eof;   /* the client closed its side once in is consumed */
+	char *out;    /* what the server sent */
 	size_t out_len, out_cap;
-	size_t window;       /* the client reads at most this many bytes in all (SIZE_MAX: no limit) */
-	int shut;            /* the server shut its output down */
-	int goodbye;         /* the server said the layer's goodbye before closing at once */
-	int closed;          /* the server closed the transport */
-	unsigned recvs, sends; /* calls, for tests that count them */
+	size_t window; /* the client reads at most this many bytes in all (SIZE_MAX: no limit) */
+	int shut;      /* the server shut its output down */
+	int goodbye;   /* the server said the layer's goodbye before closing at once */
+	int closed;    /* the server closed the transport */
+	unsigned recvs, sends, sendfiles; /* calls, for tests that count them */
 };
 
 static long mem_recv(struct ymk__transport *t, void *buf, size_t len)
@@ -96,6 +96,7 @@ static long mem_sendfile(struct ymk__transport *t, int fd, uint64_t *off, uint64
 	size_t want = count < sizeof buf ? (size_t)count : sizeof buf;
 	ssize_t got = pread(fd, buf, want, (off_t)*off);
 	(void)more;
+	((struct mem_tr *)t->impl)->sendfiles++;
 	if (got <= 0)
 		return got < 0 ? -errno : 0;
 	long n = mem_take(t, buf, (size_t)got);

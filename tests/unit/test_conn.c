@@ -221,6 +221,39 @@ static void feed_in_pieces(const char *req, size_t len, size_t piece)
 	}
 }
 
+/* A file body that fits beside the head leaves with it in one send (read, not sendfile()); one
+ * that does not is sent from the file. */
+START_TEST(test_small_file_body_one_send)
+{
+	static const char small[] = "GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=1000-1099\r\n\r\n";
+	static const char large[] = "GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=1000-9999\r\n\r\n";
+	char want[9000];
+	for (size_t i = 0; i < sizeof want; i++)
+		want[i] = (char)('a' + (1000 + i) % 26);
+
+	open_conn(small, sizeof small - 1, 0);
+	ck_assert_int_eq(step(), YMK__WANT_READ);
+	ck_assert_ptr_nonnull(strstr(out(), "HTTP/1.1 206 Partial Content\r\n"));
+	ck_assert_ptr_nonnull(strstr(out(), "Content-Range: bytes 1000-1099/100000\r\n"));
+	const char *body = strstr(out(), "\r\n\r\n") + 4;
+	ck_assert_uint_eq(strlen(body), 100);
+	ck_assert_int_eq(memcmp(body, want, 100), 0);
+	ck_assert_uint_eq(m.sends, 1);
+	ck_assert_uint_eq(m.sendfiles, 0);
+	size_t out_len = m.out_len;
+	close_conn();
+	ck_assert_uint_eq(last.bytes_out, out_len);
+
+	open_conn(large, sizeof large - 1, 0);
+	ck_assert_int_eq(step(), YMK__WANT_READ);
+	body = strstr(out(), "\r\n\r\n") + 4;
+	ck_assert_uint_eq(strlen(body), 9000);
+	ck_assert_int_eq(memcmp(body, want, 9000), 0);
+	ck_assert_uint_ge(m.sendfiles, 1);
+	close_conn();
+}
+END_TEST
+
 START_TEST(test_body_in_pieces)
 {
 	static const char cl[] = "PUT /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789";
@@ -405,6 +438,7 @@ static Suite *conn_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_one_byte_at_a_time);
 	tcase_add_test(tc, test_pipelined);
+	tcase_add_test(tc, test_small_file_body_one_send);
 	tcase_add_test(tc, test_body_in_pieces);
 	tcase_add_test(tc, test_expect_continue);
 	tcase_add_test(tc, test_peer_stops_reading);
