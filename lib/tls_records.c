@@ -92,3 +92,56 @@ long ymk__tls_out_sendfile(struct ymk__tls_out *o, struct ymk__transport *t, ymk
 		ymk__tls_out_give_back(o);
 	return n;
 }
+
+/* ---- a connection without its TLS state ------------------------------------------------- */
+
+static long broken_recv(struct ymk__transport *t, void *buf, size_t len)
+{
+	(void)t, (void)buf, (void)len;
+	return -ENOMEM;
+}
+
+static long broken_sendv(struct ymk__transport *t, const struct iovec *iov, int iovcnt, int more)
+{
+	(void)t, (void)iov, (void)iovcnt, (void)more;
+	return -ENOMEM;
+}
+
+static long broken_sendfile(struct ymk__transport *t, int fd, uint64_t *off, uint64_t count, int more)
+{
+	(void)t, (void)fd, (void)off, (void)count, (void)more;
+	return -ENOMEM;
+}
+
+static int broken_shutdown(struct ymk__transport *t)
+{
+	(void)t;
+	return -ENOMEM;
+}
+
+static size_t broken_pending(const struct ymk__transport *t)
+{
+	(void)t;
+	return 0;
+}
+
+static void broken_close(struct ymk__transport *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}
+
+static const struct ymk__transport_ops broken_ops = {
+	.recv = broken_recv,
+	.sendv = broken_sendv,
+	.sendfile = broken_sendfile,
+	.shutdown = broken_shutdown,
+	.pending = broken_pending,
+	.close = broken_close,
+};
+
+void ymk__tls_transport_broken(struct ymk__transport *tr, int fd)
+{
+	*tr = (struct ymk__transport){.ops = &broken_ops, .fd = fd, .blocked = YMK__TR_READ};
+}

@@ -2,7 +2,8 @@
  * (tls_records.c): a head and a small body gathered into one record, a body of many records
  * corked so that they leave in full TCP segments, and a file read into a pooled buffer of one
  * record's size and handed to the backend's write until it took all of it. The backend gives
- * its write call, which encrypts and sends what it can of one buffer. */
+ * its write call, which encrypts and sends what it can of one buffer. A connection that could not
+ * get its TLS state has a transport here too, whose every call fails. */
 #ifndef YMK_TLS_RECORDS_H
 #define YMK_TLS_RECORDS_H
 
@@ -35,5 +36,10 @@ long ymk__tls_out_sendfile(struct ymk__tls_out *o, struct ymk__transport *t, ymk
 
 /* Gives the file buffer back to the pool (an idle connection holds none). */
 void ymk__tls_out_give_back(struct ymk__tls_out *o);
+
+/* The transport of a connection that could not get its TLS state (out of memory): every call
+ * fails with -ENOMEM, and closing it closes fd. A backend starts a connection with it and
+ * replaces it once the state is there. */
+void ymk__tls_transport_broken(struct ymk__transport *tr, int fd);
 
 #endif

@@ -508,45 +508,10 @@ static const struct ymk__transport_ops tls_ops = {
 	.close = tls_close,
 };
 
-/* The transport of a connection that could not get its TLS state: every call fails. */
-static long broken_recv(struct ymk__transport *t, void *buf, size_t len)
-{
-	(void)t, (void)buf, (void)len;
-	return -ENOMEM;
-}
-static long broken_sendv(struct ymk__transport *t, const struct iovec *iov, int iovcnt, int more)
-{
-	(void)t, (void)iov, (void)iovcnt, (void)more;
-	return -ENOMEM;
-}
-static long broken_sendfile(struct ymk__transport *t, int fd, uint64_t *off, uint64_t count, int more)
-{
-	(void)t, (void)fd, (void)off, (void)count, (void)more;
-	return -ENOMEM;
-}
-static int broken_shutdown(struct ymk__transport *t)
-{
-	(void)t;
-	return -ENOMEM;
-}
-static size_t broken_pending(const struct ymk__transport *t)
-{
-	(void)t;
-	return 0;
-}
-static const struct ymk__transport_ops broken_ops = {
-	.recv = broken_recv,
-	.sendv = broken_sendv,
-	.sendfile = broken_sendfile,
-	.shutdown = broken_shutdown,
-	.pending = broken_pending,
-	.close = tls_close,
-};
-
 void ymk__tlsb_transport(struct ymk__tls_ctx *ctx, int fd, struct ymk__transport *tr)
 {
-	*tr = (struct ymk__transport){.ops = &broken_ops, .fd = fd, .blocked = YMK__TR_READ};
-	if (rng_for_this_process() != 0) /* a fork child or a worker: its own random stream */
+	ymk__tls_transport_broken(tr, fd); /* until the state is there */
+	if (rng_for_this_process() != 0)   /* a fork child or a worker: its own random stream */
 		return;
 	struct tls_conn *c = ymk__calloc(1, sizeof *c);
 	if (!c)
