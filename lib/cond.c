@@ -9,6 +9,7 @@
  * identity coding is always acceptable). */
 #include "cond.h"
 
+#include "hex.h"
 #include "os.h"
 
 #include <string.h>
@@ -486,31 +487,17 @@ unsigned ymk__accept_encoding(const char *value, size_t len, unsigned *q_gzip, u
 	return bits;
 }
 
-/* Lower-case hex digits of v, most significant first; returns how many. */
-static size_t put_hex(char *out, uint64_t v)
-{
-	char tmp[16];
-	size_t n = 0;
-	do {
-		tmp[n++] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
-
 size_t ymk__etag(const struct stat *st, char *out)
 {
 	/* A strong validator that changes whenever the file is replaced (inode) or rewritten
 	 * (size, nanosecond mtime). */
 	size_t e = 0;
 	out[e++] = '"';
-	e += put_hex(out + e, (uint64_t)st->st_ino);
+	e += ymk__hex_u64(out + e, (uint64_t)st->st_ino);
 	out[e++] = '-';
-	e += put_hex(out + e, (uint64_t)st->st_size);
+	e += ymk__hex_u64(out + e, (uint64_t)st->st_size);
 	out[e++] = '-';
-	e += put_hex(out + e, (uint64_t)ymk__os_mtime_ns(st));
+	e += ymk__hex_u64(out + e, (uint64_t)ymk__os_mtime_ns(st));
 	out[e++] = '"';
 	return e;
 }

@@ -11,6 +11,7 @@
 #include "out.h"
 
 #include "alloc.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <string.h>
@@ -89,20 +90,6 @@ uint64_t ymk__out_dyn_sent(const struct ymk__out *o)
 	return o->dyn ? o->dyn->sent : 0;
 }
 
-/* Lower-case hex of v into out (no terminator); returns the number of digits. */
-static size_t hex(char *out, uint64_t v)
-{
-	char tmp[16];
-	size_t n = 0;
-	do {
-		tmp[n++] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
-
 /* Room in a stream's queue for `more` bytes past what is staged: the staged bytes move to the
  * front, and the queue grows (doubling, at least QUEUE_MIN). 0 or YMK_ENOMEM. */
 static int queue_room(struct ymk__dyn *d, size_t more)
@@ -165,7 +152,7 @@ long ymk__out_stream_write(struct ymk__out *o, const void *data, size_t len)
 		return YMK_ENOMEM;
 	char *p = d->buf + d->len;
 	if (d->chunked) {
-		p += hex(p, n);
+		p += ymk__hex_u64(p, n);
 		memcpy(p, "\r\n", 2);
 		p += 2;
 	}
@@ -285,7 +272,7 @@ static int refill(struct ymk__out *o, struct ymk__dyn *d)
 	d->len = SIZE_LINE + (size_t)n;
 	if (d->chunked) {
 		char line[SIZE_LINE];
-		size_t k = hex(line, (uint64_t)n);
+		size_t k = ymk__hex_u64(line, (uint64_t)n);
 		memcpy(line + k, "\r\n", 2);
 		k += 2;
 		d->off = SIZE_LINE - k;
