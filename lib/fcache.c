@@ -155,8 +155,7 @@ int ymk__fcache_open(ymk_server *srv, const char *rel, struct stat *st, struct y
 			e->data = NULL;
 		}
 	}
-	const char *type = ymk__mime_builtin(e->key, klen - 1);
-	e->type = type ? type : "application/octet-stream";
+	e->type = ymk_mime_lookup(e->key);
 	e->etag_len = ymk__etag(st, e->etag);
 	ymk__http_date(st->st_mtime, e->lastmod);
 	e->hash = h;

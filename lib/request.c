@@ -230,10 +230,7 @@ const char *ymk__content_type(ymk_server *srv, const char *path, const struct ym
 		if (t && *t && !strpbrk(t, "\r\n"))
 			return t;
 	}
-	if (fentry)
-		return ymk__fcache_type(fentry);
-	const char *t = ymk__mime_builtin(path, strlen(path));
-	return t ? t : "application/octet-stream";
+	return fentry ? ymk__fcache_type(fentry) : ymk_mime_lookup(path);
 }
 
 void ymk__request_file(struct ymk_request *r, int fd, const struct stat *st, const char *content_type,

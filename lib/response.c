@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "cond.h"
+#include "hex.h"
 #include "path.h"
 #include "range.h"
 
@@ -84,23 +85,15 @@ static void puts_(struct ymk__resp *r, const char *s)
 
 #define PUT_LIT(r, lit) put((r), (lit), sizeof(lit) - 1)
 
-/* Decimal (base 10) or lower-case hex (base 16) digits of v into buf; returns the length. The two
- * bases get their own loops so that hex is shifts, not divisions. */
-static size_t fmt_u64(char *buf, uint64_t v, unsigned base)
+/* The decimal digits of v into buf; returns the length. */
+static size_t fmt_u64(char *buf, uint64_t v)
 {
 	char tmp[24];
 	size_t n = 0;
-	if (base == 16) {
-		do {
-			tmp[n++] = "0123456789abcdef"[v & 15];
-			v >>= 4;
-		} while (v);
-	} else {
-		do {
-			tmp[n++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
-	}
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
 	for (size_t i = 0; i < n; i++)
 		buf[i] = tmp[n - 1 - i];
 	return n;
@@ -109,7 +102,7 @@ static size_t fmt_u64(char *buf, uint64_t v, unsigned base)
 static void put_u64(struct ymk__resp *r, uint64_t v)
 {
 	char buf[24];
-	put(r, buf, fmt_u64(buf, v, 10));
+	put(r, buf, fmt_u64(buf, v));
 }
 
 /* ---- heads ------------------------------------------------------------------------------ */
@@ -172,7 +165,7 @@ void ymk__resp_error(struct ymk__resp *r, int status, int close_after, const cha
 	static const char b[] = "</title></head><body><h1>";
 	static const char z[] = "</h1></body></html>\n";
 	char title[64];
-	size_t tlen = fmt_u64(title, (uint64_t)status, 10);
+	size_t tlen = fmt_u64(title, (uint64_t)status);
 	const char *reason = ymk__status_reason(status);
 	size_t rlen = strlen(reason);
 	title[tlen++] = ' ';
@@ -317,7 +310,7 @@ static void respond_416(struct ymk__resp *r, uint64_t size)
 {
 	char extra[64] = "Content-Range: bytes */";
 	size_t n = strlen(extra);
-	n += fmt_u64(extra + n, size, 10);
+	n += fmt_u64(extra + n, size);
 	memcpy(extra + n, "\r\n", 3);
 	ymk__resp_error(r, 416, 0, extra);
 }
@@ -329,7 +322,7 @@ static void make_boundary(uint64_t nonce, char out[24])
 	uint64_t x = nonce * 0x9e3779b97f4a7c15ull;
 	x ^= x >> 30, x *= 0xbf58476d1ce4e5b9ull, x ^= x >> 27, x *= 0x94d049bb133111ebull, x ^= x >> 31;
 	memcpy(out, "ymk", 3);
-	size_t n = 3 + fmt_u64(out + 3, x, 16);
+	size_t n = 3 + ymk__hex_u64(out + 3, x);
 	out[n] = '\0';
 }
 
@@ -352,11 +345,11 @@ static uint64_t multipart_length(const char *boundary, const char *type, const s
 {
 	char num[24];
 	uint64_t total = 0;
-	size_t blen = strlen(boundary), tlen = strlen(type), slen = fmt_u64(num, size, 10);
+	size_t blen = strlen(boundary), tlen = strlen(type), slen = fmt_u64(num, size);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t len = parts[i].last - parts[i].first + 1;
-		total += 4 + blen + 2 + 14 + tlen + 2 + 21 + fmt_u64(num, parts[i].first, 10) + 1 +
-			 fmt_u64(num, parts[i].last, 10) + 1 + slen + 2 + 2 + len;
+		total += 4 + blen + 2 + 14 + tlen + 2 + 21 + fmt_u64(num, parts[i].first) + 1 +
+			 fmt_u64(num, parts[i].last) + 1 + slen + 2 + 2 + len;
 	}
 	return total + 4 + blen + 4;
 }
